@@ -1,0 +1,103 @@
+"""civicgrid backend: the app factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from backend.config import Config, load_or_create_secret
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Config.INSTANCE_PATH), static_folder=None)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    init_instance(app)
+    init_database(app)
+    init_extensions(app)
+    init_errors(app)
+    register_api(app)
+    register_cli(app)
+    register_pages(app)
+    return app
+
+
+def init_instance(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret(Path(app.instance_path) / "secret_key")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def init_database(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("postgresql"):
+        # /healthz must answer 503 quickly when the server is gone, not hang.
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
+        options.setdefault("pool_pre_ping", True)
+    elif url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 15)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers go on while a gunicorn worker writes; foreign keys are off by default."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def init_extensions(app: Flask) -> None:
+    from backend.extensions import api, db, jwt, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True)
+    jwt.init_app(app)
+    api.init_app(app)
+
+    from backend.accounts import tokens
+
+    tokens.init_app(app)
+
+
+def init_errors(app: Flask) -> None:
+    from backend import errors
+
+    errors.init_app(app)
+
+
+def register_api(app: Flask) -> None:
+    """The whole HTTP surface, in one list."""
+    from backend.accounts.api import accounts_blp, auth_blp, me_blp
+    from backend.extensions import api
+    from backend.health.api import health_blp
+    from backend.regions.api import regions_blp
+
+    for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp):
+        api.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from backend.demo.cli import demo_cli
+    from backend.regions.cli import regions_cli
+
+    app.cli.add_command(regions_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_pages(app: Flask) -> None:
+    from backend.pages import pages_blp
+
+    app.register_blueprint(pages_blp)

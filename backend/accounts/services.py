@@ -1,0 +1,289 @@
+"""Accounts: sign-in with throttling, sessions, and account administration."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from backend.accounts.models import AuthSession, LoginThrottle, User
+from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
+from backend.common.paging import Page, paginate
+from backend.common.time import utcnow
+from backend.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from backend.extensions import db
+from backend.regions import services as regions
+from backend.regions.models import Region
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+# -- passwords -------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def check_new_password(password: str, username: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                      code="weak_password")
+    if password.strip().lower() == username:
+        raise Invalid("The password may not be the username.", code="weak_password")
+
+
+# -- sign-in ---------------------------------------------------------------------------
+
+@dataclass
+class SignIn:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def sign_in(username: str, password: str, *, address: str, user_agent: str = "") -> SignIn:
+    """Check the password, throttling repeated failures per username and per address.
+
+    A locked key is refused before the password is even checked, so guessing goes
+    no faster while the lock lasts.
+    """
+    config = current_app.config
+    name = normalize_username(username)
+    now = utcnow()
+    user_key, address_key = f"user:{name}"[:128], f"ip:{address}"[:128]
+    for throttle in db.session.scalars(
+        select(LoginThrottle).where(LoginThrottle.key.in_([user_key, address_key]))
+    ):
+        if throttle.locked_until and throttle.locked_until > now:
+            wait_s = int((throttle.locked_until - now).total_seconds()) + 1
+            raise TooManyRequests(
+                f"Too many failed sign-ins; try again in {wait_s} s.",
+                code="too_many_attempts", headers={"Retry-After": str(wait_s)},
+                details={"retry_after_s": wait_s},
+            )
+
+    user = db.session.scalar(select(User).where(User.username == name))
+    # Hash even for unknown names, so timing does not tell which accounts exist.
+    stored = user.password_hash if user else _dummy_hash(config["PASSWORD_HASH_METHOD"])
+    if not check_password_hash(stored, password) or user is None:
+        _record_failure(user_key, config["LOGIN_MAX_FAILURES"], now)
+        _record_failure(address_key, config["LOGIN_MAX_FAILURES_PER_IP"], now)
+        db.session.commit()
+        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    if not user.is_active:
+        raise Unauthorized("This account is disabled.", code="account_inactive")
+
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
+    session = AuthSession(user_id=user.id, user_agent=user_agent[:200],
+                          expires_at=now + config["JWT_REFRESH_TOKEN_EXPIRES"])
+    db.session.add(session)
+    db.session.commit()
+    return SignIn(user=user, access_token=_access_token(user, session.id),
+                  refresh_token=create_refresh_token(identity=user,
+                                                     additional_claims={"sid": str(session.id)}),
+                  expires_in=int(config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()))
+
+
+def _record_failure(key: str, threshold: int, now) -> None:
+    config = current_app.config
+    throttle = db.session.get(LoginThrottle, key)
+    if throttle is None:
+        throttle = LoginThrottle(key=key, failures=0, last_failure_at=now)
+        db.session.add(throttle)
+    elif (now - throttle.last_failure_at).total_seconds() > config["LOGIN_FAILURE_WINDOW_S"]:
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    if throttle.failures >= threshold:
+        lock_s = min(config["LOGIN_LOCKOUT_S"] * 2 ** (throttle.failures - threshold),
+                     config["LOGIN_LOCKOUT_MAX_S"])
+        throttle.locked_until = now + timedelta(seconds=lock_s)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request recorded the first failure at the same moment; one count is enough.
+        db.session.rollback()
+
+
+def _access_token(user: User, session_id: uuid.UUID) -> str:
+    return create_access_token(identity=user, additional_claims={
+        "sid": str(session_id), "roles": sorted(user.role_names)})
+
+
+def refresh_access_token(user: User, session_id: str) -> tuple[str, int]:
+    """A new access token on the same session; the refresh token itself stays valid.
+
+    We do not rotate refresh tokens: a phone on a bad line that loses the answer
+    would otherwise be signed out in the middle of the street.
+    """
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return _access_token(user, uuid.UUID(session_id)), int(expires.total_seconds())
+
+
+def sign_out(session_id: str) -> None:
+    db.session.execute(update(AuthSession).where(
+        AuthSession.id == uuid.UUID(session_id), AuthSession.revoked_at.is_(None)
+    ).values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+def _revoke_all_sessions(user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> None:
+    query = update(AuthSession).where(AuthSession.user_id == user_id,
+                                      AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    db.session.execute(query.values(revoked_at=utcnow()))
+
+
+def change_own_password(user: User, current_password: str, new_password: str,
+                        session_id: str) -> None:
+    """Change one's own password; every other device is signed out."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise Forbidden("The current password is wrong.", code="invalid_credentials")
+    check_new_password(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    _revoke_all_sessions(user.id, keep=uuid.UUID(session_id))
+    db.session.commit()
+
+
+# -- the signed-in user ----------------------------------------------------------------
+
+def describe_me(user: User) -> dict:
+    lineage = regions.lineage(user.region) if user.region else []
+    return {
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "role_list": user.role_list,
+        "region_id": user.region_id,
+        "region": ({**_region_brief(user.region), "path": [_region_brief(r) for r in lineage]}
+                   if user.region else None),
+    }
+
+
+def _region_brief(region: Region) -> dict:
+    return {"id": region.id, "code": region.code, "name": region.name, "level": region.level}
+
+
+# -- administration --------------------------------------------------------------------
+
+def account_scope_filter(scope: RegionScope):
+    """Supervisors see the accounts bound inside their region; admins see all."""
+    if scope.everything:
+        return None
+    return User.region_id.in_(select(Region.id).where(scope.filter(Region.path)))
+
+
+def list_accounts(scope: RegionScope, *, role: str | None = None, region_id=None,
+                  q: str | None = None, is_active: bool | None = None,
+                  page: int = 1, per_page: int = 50) -> Page:
+    query = select(User).order_by(User.username)
+    scope_filter = account_scope_filter(scope)
+    if scope_filter is not None:
+        query = query.where(scope_filter)
+    if role:
+        query = query.where(User.roles.any(role=role))
+    if region_id:
+        region = regions.get_region(scope, region_id)
+        query = query.where(User.region_id.in_(
+            select(Region.id).where(Region.path.startswith(region.path, autoescape=True))))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(User.username.like(pattern), User.display_name.ilike(pattern)))
+    if is_active is not None:
+        query = query.where(User.is_active.is_(is_active))
+    return paginate(query, page, per_page)
+
+
+def get_account(scope: RegionScope, user_id: uuid.UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not (scope.everything or (user.region and scope.covers(user.region.path))):
+        raise NotFound("No such account.")
+    return user
+
+
+def create_account(*, username: str, password: str, roles: list[str], display_name: str = "",
+                   phone: str | None = None, region_id: uuid.UUID | None = None,
+                   is_active: bool = True) -> User:
+    name = normalize_username(username)
+    if not USERNAME_PATTERN.match(name):
+        raise Invalid("A username is 3–64 letters, digits, '.', '_' or '-'.", code="invalid_username")
+    check_new_password(password, name)
+    if db.session.scalar(select(User.id).where(User.username == name)):
+        raise Conflict(f"The username '{name}' is taken.", code="username_taken")
+    user = User(username=name, display_name=display_name or name, phone=phone,
+                password_hash=hash_password(password), is_active=is_active)
+    user.set_roles(roles)
+    user.region = _binding_region(user.role_names, region_id)
+    db.session.add(user)
+    _commit_unique(name)
+    return user
+
+
+def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
+    user = get_account(RegionScope(everything=True), user_id)
+    if user.id == actor.id and (changes.get("is_active") is False or
+                                ("roles" in changes and ADMIN not in changes["roles"])):
+        raise Conflict("You may not disable yourself or drop your own admin role.",
+                       code="cannot_demote_self")
+    for field in ("display_name", "phone", "is_active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    if "roles" in changes:
+        user.set_roles(changes["roles"])
+    region_id = changes["region_id"] if "region_id" in changes else user.region_id
+    user.region = _binding_region(user.role_names, region_id)
+    if "password" in changes:
+        check_new_password(changes["password"], user.username)
+        user.password_hash = hash_password(changes["password"])
+    if "password" in changes or changes.get("is_active") is False:
+        _revoke_all_sessions(user.id)
+    db.session.commit()
+    return user
+
+
+def _binding_region(role_names: set[str], region_id) -> Region | None:
+    """Workers are bound to a grid, supervisors to the root of their region; others to none."""
+    if not role_names or not role_names <= set(ROLES):
+        raise Invalid(f"Roles must be some of: {', '.join(ROLES)}.", code="invalid_roles")
+    needs_region = role_names & {WORKER, SUPERVISOR}
+    if region_id is None:
+        if needs_region:
+            raise Invalid("Workers and supervisors must be bound to a region.",
+                          code="region_required")
+        return None
+    if not needs_region:
+        raise Invalid("Only workers and supervisors are bound to a region.",
+                      code="region_not_allowed")
+    region = db.session.get(Region, region_id)
+    if region is None:
+        raise Invalid("The region does not exist.", code="unknown_region")
+    if WORKER in role_names and region.level != "grid":
+        raise Invalid("A grid worker is bound to a grid, not a larger region.",
+                      code="worker_needs_grid")
+    return region
+
+
+def _commit_unique(username: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(f"The username '{username}' is taken.", code="username_taken") from error

@@ -1,0 +1,76 @@
+"""The caller and what they may see.
+
+Roles are plain strings; a person may hold several. Region scope is a subtree of the
+grid hierarchy, expressed as a prefix of `Region.path` so that any table can be
+filtered by joining its region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask_jwt_extended import current_user as _jwt_current_user
+from flask_jwt_extended import verify_jwt_in_request
+
+from backend.errors import Forbidden
+
+ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN = "admin", "supervisor", "worker", "clerk", "citizen"
+ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN)
+STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK)
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    """Which part of the hierarchy a user may see: everything, one subtree, or nothing."""
+
+    everything: bool = False
+    path_prefix: str | None = None
+
+    @classmethod
+    def for_user(cls, user) -> "RegionScope":
+        if ADMIN in user.role_names:
+            return cls(everything=True)
+        if user.region is not None and user.role_names & {SUPERVISOR, WORKER}:
+            return cls(path_prefix=user.region.path)
+        return cls()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and self.path_prefix is None
+
+    def covers(self, path: str | None) -> bool:
+        if self.everything:
+            return True
+        return bool(path and self.path_prefix and path.startswith(self.path_prefix))
+
+    def filter(self, path_column):
+        """A WHERE clause keeping rows whose region path lies in this scope."""
+        from sqlalchemy import false, true
+
+        if self.everything:
+            return true()
+        if self.path_prefix is None:
+            return false()
+        return path_column.startswith(self.path_prefix, autoescape=True)
+
+
+def current_user():
+    """The signed-in user of this request (loaded once by the JWT user loader)."""
+    return _jwt_current_user._get_current_object()
+
+
+def auth_required(*roles: str):
+    """A valid access token, and, if roles are given, at least one of them."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            if roles and not (current_user().role_names & set(roles)):
+                raise Forbidden("Your role may not do this.", code="forbidden_role")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,92 @@
+"""Settings. The one place that reads the environment; tests pass overrides to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalize_database_url(url: str) -> str:
+    """Let operators write plain `postgresql://`; we always talk to it through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_or_create_secret(path: Path) -> str:
+    """A key shared by every gunicorn worker and kept across restarts.
+
+    Created once with O_EXCL so that workers starting together agree on one key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Config:
+    INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'civicgrid.sqlite'}"
+    )
+    # None means: read or create instance/secret_key (see create_app).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+
+    # The city's clock: daily rules (attendance, case deadlines) are cut at its midnight.
+    CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "Asia/Shanghai")
+
+    # JSON API bodies; blobs get their own, larger limit on their own route.
+    MAX_CONTENT_LENGTH = _env_int("MAX_BODY_BYTES", 2 * 1024 * 1024)
+
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15))
+    # Long, because a grid worker may be out of signal for days and must not lose the session.
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
+    JWT_TOKEN_LOCATION = ["headers", "json"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+
+    # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost for speed.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo12345")
+
+    # Failed sign-ins: a username locks after this many in a row, doubling each time after.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_S = _env_int("LOGIN_LOCKOUT_S", 60)
+    LOGIN_LOCKOUT_MAX_S = _env_int("LOGIN_LOCKOUT_MAX_S", 3600)
+    LOGIN_FAILURE_WINDOW_S = _env_int("LOGIN_FAILURE_WINDOW_S", 900)
+    # One address trying many usernames (password spraying) is slowed down as a whole.
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 50)
+
+    # A child region may stick out of its parent by at most this share of its own area.
+    REGION_CONTAINMENT_TOLERANCE = float(os.environ.get("REGION_CONTAINMENT_TOLERANCE", "0.01"))
+
+    API_TITLE = "civicgrid API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    JSON_SORT_KEYS = False

@@ -1,0 +1,183 @@
+"""Sign-in, refresh, sign-out and the lock-out after repeated failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.accounts.models import LoginThrottle
+from tests.factories import PASSWORD, make_user
+
+
+def _login(client, username, password=PASSWORD, **kwargs):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password}, **kwargs)
+
+
+def test_login_returns_tokens_and_the_user(client, city):
+    make_user("worker9", roles=["worker"], region=city["D1S1C1G1"])
+    response = _login(client, "worker9")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["access_token"] and body["refresh_token"] and body["token_type"] == "Bearer"
+    assert body["user"]["username"] == "worker9"
+    assert body["user"]["roles"] == ["worker"]
+    assert body["user"]["region_id"] == str(city["D1S1C1G1"].id)
+
+
+def test_username_is_case_insensitive(client, db):
+    make_user("alice")
+    assert _login(client, "  ALICE ").status_code == 200
+
+
+@pytest.mark.parametrize("username,password", [("alice", "wrong password"), ("nobody", PASSWORD)])
+def test_bad_credentials_are_401_with_one_code(client, db, username, password):
+    make_user("alice")
+    response = _login(client, username, password)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "invalid_credentials"
+
+
+def test_disabled_account_cannot_sign_in(client, db):
+    make_user("alice", is_active=False)
+    response = _login(client, "alice")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "account_inactive"
+
+
+def test_repeated_failures_lock_the_username_even_for_the_right_password(app, client, db):
+    make_user("alice")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert _login(client, "alice", "nope nope").status_code == 401
+    response = _login(client, "alice")
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "too_many_attempts"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_lock_lifts_after_its_time_and_success_resets_the_count(app, client, db):
+    from datetime import timedelta
+
+    from backend.common.time import utcnow
+
+    make_user("alice")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        _login(client, "alice", "nope nope")
+    throttle = db.session.get(LoginThrottle, "user:alice")
+    throttle.locked_until = utcnow() - timedelta(seconds=1)  # time passes
+    db.session.commit()
+    assert _login(client, "alice").status_code == 200
+    assert db.session.get(LoginThrottle, "user:alice") is None
+
+
+def test_lock_doubles_with_each_further_failure(app, client, db):
+    make_user("alice")
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        _login(client, "alice", "nope nope")
+    first = int(_login(client, "alice").headers["Retry-After"])
+    throttle = db.session.get(LoginThrottle, "user:alice")
+    db.session.refresh(throttle)
+    from backend.common.time import utcnow
+
+    throttle.locked_until = utcnow()
+    db.session.commit()
+    _login(client, "alice", "nope nope")
+    second = int(_login(client, "alice").headers["Retry-After"])
+    assert second >= 2 * first - 2
+
+
+def test_one_address_trying_many_usernames_is_slowed_down(app, client, db):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    try:
+        for name in ("a1", "a2", "a3"):
+            _login(client, name, "whatever1")
+        make_user("alice")
+        assert _login(client, "alice").status_code == 429
+        # Another address is not affected.
+        assert _login(client, "alice", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    finally:
+        app.config["LOGIN_MAX_FAILURES_PER_IP"] = 50
+
+
+def test_refresh_gives_a_new_access_token(client, db):
+    make_user("alice")
+    tokens = _login(client, "alice").get_json()
+    response = client.post("/api/v1/auth/refresh",
+                           headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert response.status_code == 200
+    access = response.get_json()["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "alice"
+
+
+def test_refresh_token_may_come_in_the_body(client, db):
+    make_user("alice")
+    tokens = _login(client, "alice").get_json()
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200
+
+
+def test_access_token_cannot_be_used_to_refresh(client, db):
+    make_user("alice")
+    tokens = _login(client, "alice").get_json()
+    response = client.post("/api/v1/auth/refresh",
+                           headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "token_invalid"
+
+
+def test_logout_revokes_refresh_and_access_tokens(client, db):
+    make_user("alice")
+    tokens = _login(client, "alice").get_json()
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=refresh).status_code == 204
+    again = client.post("/api/v1/auth/refresh", headers=refresh)
+    assert again.status_code == 401 and again.get_json()["error"]["code"] == "token_revoked"
+    assert client.get("/api/v1/me", headers=access).get_json()["error"]["code"] == "token_revoked"
+
+
+def test_logout_of_one_device_keeps_the_other_signed_in(client, db):
+    make_user("alice")
+    phone = _login(client, "alice").get_json()
+    desktop = _login(client, "alice").get_json()
+    client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {phone['refresh_token']}"})
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {desktop['access_token']}"})
+    assert me.status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer not.a.jwt", "Basic abc"])
+def test_me_without_a_valid_token_is_401_json(client, db, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] in {"token_missing", "token_invalid"}
+
+
+def test_expired_access_token_is_401_token_expired(app, client, db):
+    from datetime import timedelta
+
+    make_user("alice")
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=-1)
+    try:
+        token = _login(client, "alice").get_json()["access_token"]
+    finally:
+        app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=15)
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "token_expired"
+
+
+def test_disabling_an_account_ends_its_sessions(client, db, login_as):
+    admin = make_user("root", roles=["admin"])
+    alice = make_user("alice")
+    alice_headers = login_as(alice)
+    response = client.patch(f"/api/v1/accounts/{alice.id}", json={"is_active": False},
+                            headers=login_as(admin))
+    assert response.status_code == 200
+    assert client.get("/api/v1/me", headers=alice_headers).status_code == 401
+
+
+def test_password_is_stored_hashed_with_scrypt(db):
+    user = make_user("alice")
+    assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash

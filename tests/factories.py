@@ -1,0 +1,85 @@
+"""Valid objects in one call: a small city, accounts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from shapely.geometry import box, mapping
+
+from backend.accounts.models import User
+from backend.accounts.services import hash_password
+from backend.extensions import db
+from backend.regions.geometry import boundary_text
+from backend.regions.models import Region
+from backend.regions.services import bump_revision
+
+PASSWORD = "correct horse 42"
+
+# A 4 × 4 lattice of 0.01° cells near the demo city; columns 0–1 are district D1, 2–3 D2;
+# rows 0–1 street S1, rows 2–3 S2; each row of a street is a community of two grids.
+ORIGIN_LON, ORIGIN_LAT, CELL = 118.33, 35.03, 0.01
+
+
+@dataclass
+class City:
+    regions: dict[str, Region] = field(default_factory=dict)
+
+    def __getitem__(self, code: str) -> Region:
+        return self.regions[code]
+
+    @property
+    def root(self) -> Region:
+        return self.regions["C"]
+
+
+def cell_box(col: int, row: int, cols: int = 1, rows: int = 1):
+    lon, lat = ORIGIN_LON + col * CELL, ORIGIN_LAT + row * CELL
+    return box(lon, lat, lon + cols * CELL, lat + rows * CELL)
+
+
+def cell_center(col: int, row: int) -> tuple[float, float]:
+    """(lat, lon) of a lattice cell's centre."""
+    return ORIGIN_LAT + (row + 0.5) * CELL, ORIGIN_LON + (col + 0.5) * CELL
+
+
+def _add(city: City, code: str, level: str, geometry, parent: Region | None) -> Region:
+    region = Region(id=uuid.uuid4(), code=code, name=f"{level} {code}", level=level,
+                    parent_id=parent.id if parent else None,
+                    boundary_geojson=boundary_text(mapping(geometry)))
+    region.path = f"{parent.path if parent else '/'}{region.id}/"
+    region.min_lon, region.min_lat, region.max_lon, region.max_lat = geometry.bounds
+    db.session.add(region)
+    city.regions[code] = region
+    return region
+
+
+def make_city() -> City:
+    """2 districts, 4 streets, 8 communities, 16 grids; codes like D1S2C1G2."""
+    city = City()
+    root = _add(city, "C", "city", cell_box(0, 0, 4, 4), None)
+    for d in (1, 2):
+        col0 = (d - 1) * 2
+        district = _add(city, f"D{d}", "district", cell_box(col0, 0, 2, 4), root)
+        for s in (1, 2):
+            row0 = (s - 1) * 2
+            street = _add(city, f"D{d}S{s}", "street", cell_box(col0, row0, 2, 2), district)
+            for c in (1, 2):
+                row = row0 + c - 1
+                community = _add(city, f"D{d}S{s}C{c}", "community", cell_box(col0, row, 2, 1), street)
+                for g in (1, 2):
+                    _add(city, f"D{d}S{s}C{c}G{g}", "grid", cell_box(col0 + g - 1, row), community)
+    bump_revision()
+    db.session.commit()
+    return city
+
+
+def make_user(username: str | None = None, *, roles=("citizen",), region: Region | None = None,
+              password: str = PASSWORD, is_active: bool = True, display_name: str = "") -> User:
+    user = User(username=username or f"user{uuid.uuid4().hex[:8]}", display_name=display_name,
+                password_hash=hash_password(password), is_active=is_active,
+                region_id=region.id if region else None)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.commit()
+    return user
