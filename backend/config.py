@@ -56,7 +56,8 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15))
     # Long, because a grid worker may be out of signal for days and must not lose the session.
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
-    JWT_TOKEN_LOCATION = ["headers", "json"]
+    # Only the sign-in endpoints also read a token from the body, after validating it.
+    JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"
 
     # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost for speed.

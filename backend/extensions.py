@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
@@ -23,8 +24,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable."})
+    message = ma.fields.String(required=True, metadata={"description": "For people (English)."})
+    fields = ma.fields.Dict(metadata={"description": "Per-field problems of a 422."})
+
+
+class ErrorEnvelope(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
 class Api(SmorestApi):
     """Every HTTP error, flask-smorest's and werkzeug's, goes through our one JSON envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelope
 
     def handle_http_exception(self, error):
         from backend.errors import http_error_response

@@ -78,7 +78,7 @@ def _wipe(application) -> None:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
-    application.extensions.pop("civicgrid.grid_index", None)
+    application.extensions.pop("civicgrid.cache", None)
 
 
 @pytest.fixture

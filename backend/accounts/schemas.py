@@ -5,6 +5,7 @@ import marshmallow as ma
 from backend.common.auth import ROLES
 from backend.common.paging import PageArgs
 
+
 def _roles(**kwargs) -> ma.fields.List:
     return ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(ROLES)),
                           validate=ma.validate.Length(min=1, max=len(ROLES)), **kwargs)
@@ -90,8 +91,9 @@ class AccountUpdateIn(ma.Schema):
     roles = _roles()
     region_id = ma.fields.UUID(allow_none=True)
     is_active = ma.fields.Boolean()
-    password = ma.fields.String(load_only=True, validate=ma.validate.Length(max=256),
-                                metadata={"description": "Set a new password (signs the account out everywhere)."})
+    password = ma.fields.String(
+        load_only=True, validate=ma.validate.Length(max=256),
+        metadata={"description": "Set a new password (signs the account out everywhere)."})
 
 
 class AccountListArgs(PageArgs):

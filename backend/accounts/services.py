@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from backend.accounts import tokens
 from backend.accounts.models import AuthSession, LoginThrottle, User
 from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
+from backend.common.settings import setting
 from backend.common.time import utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db
@@ -30,7 +30,7 @@ MIN_PASSWORD_LENGTH = 8
 # -- passwords -------------------------------------------------------------------------
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=setting("PASSWORD_HASH_METHOD"))
 
 
 @lru_cache(maxsize=4)
@@ -66,7 +66,6 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
     A locked key is refused before the password is even checked, so guessing goes
     no faster while the lock lasts.
     """
-    config = current_app.config
     name = normalize_username(username)
     now = utcnow()
     user_key, address_key = f"user:{name}"[:128], f"ip:{address}"[:128]
@@ -83,10 +82,10 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
 
     user = db.session.scalar(select(User).where(User.username == name))
     # Hash even for unknown names, so timing does not tell which accounts exist.
-    stored = user.password_hash if user else _dummy_hash(config["PASSWORD_HASH_METHOD"])
+    stored = user.password_hash if user else _dummy_hash(setting("PASSWORD_HASH_METHOD"))
     if not check_password_hash(stored, password) or user is None:
-        _record_failure(user_key, config["LOGIN_MAX_FAILURES"], now)
-        _record_failure(address_key, config["LOGIN_MAX_FAILURES_PER_IP"], now)
+        _record_failure(user_key, setting("LOGIN_MAX_FAILURES"), now)
+        _record_failure(address_key, setting("LOGIN_MAX_FAILURES_PER_IP"), now)
         db.session.commit()
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not user.is_active:
@@ -94,28 +93,26 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
 
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
     session = AuthSession(user_id=user.id, user_agent=user_agent[:200],
-                          expires_at=now + config["JWT_REFRESH_TOKEN_EXPIRES"])
+                          expires_at=now + setting("JWT_REFRESH_TOKEN_EXPIRES"))
     db.session.add(session)
     db.session.commit()
-    return SignIn(user=user, access_token=_access_token(user, session.id),
-                  refresh_token=create_refresh_token(identity=user,
-                                                     additional_claims={"sid": str(session.id)}),
-                  expires_in=int(config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()))
+    access_token, expires_in = tokens.issue_access_token(user, session.id)
+    return SignIn(user=user, access_token=access_token,
+                  refresh_token=tokens.issue_refresh_token(user, session.id), expires_in=expires_in)
 
 
 def _record_failure(key: str, threshold: int, now) -> None:
-    config = current_app.config
     throttle = db.session.get(LoginThrottle, key)
     if throttle is None:
         throttle = LoginThrottle(key=key, failures=0, last_failure_at=now)
         db.session.add(throttle)
-    elif (now - throttle.last_failure_at).total_seconds() > config["LOGIN_FAILURE_WINDOW_S"]:
+    elif (now - throttle.last_failure_at).total_seconds() > setting("LOGIN_FAILURE_WINDOW_S"):
         throttle.failures = 0
     throttle.failures += 1
     throttle.last_failure_at = now
     if throttle.failures >= threshold:
-        lock_s = min(config["LOGIN_LOCKOUT_S"] * 2 ** (throttle.failures - threshold),
-                     config["LOGIN_LOCKOUT_MAX_S"])
+        lock_s = min(setting("LOGIN_LOCKOUT_S") * 2 ** (throttle.failures - threshold),
+                     setting("LOGIN_LOCKOUT_MAX_S"))
         throttle.locked_until = now + timedelta(seconds=lock_s)
     try:
         db.session.flush()
@@ -124,19 +121,13 @@ def _record_failure(key: str, threshold: int, now) -> None:
         db.session.rollback()
 
 
-def _access_token(user: User, session_id: uuid.UUID) -> str:
-    return create_access_token(identity=user, additional_claims={
-        "sid": str(session_id), "roles": sorted(user.role_names)})
-
-
 def refresh_access_token(user: User, session_id: str) -> tuple[str, int]:
     """A new access token on the same session; the refresh token itself stays valid.
 
     We do not rotate refresh tokens: a phone on a bad line that loses the answer
     would otherwise be signed out in the middle of the street.
     """
-    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    return _access_token(user, uuid.UUID(session_id)), int(expires.total_seconds())
+    return tokens.issue_access_token(user, uuid.UUID(session_id))
 
 
 def sign_out(session_id: str) -> None:
@@ -219,9 +210,17 @@ def get_account(scope: RegionScope, user_id: uuid.UUID) -> User:
     return user
 
 
-def create_account(*, username: str, password: str, roles: list[str], display_name: str = "",
-                   phone: str | None = None, region_id: uuid.UUID | None = None,
-                   is_active: bool = True) -> User:
+def create_account(**fields) -> User:
+    """Create an account (admins); one transaction."""
+    user = add_account(**fields)
+    _commit_unique(user.username)
+    return user
+
+
+def add_account(*, username: str, password: str, roles: list[str], display_name: str = "",
+                phone: str | None = None, region_id: uuid.UUID | None = None,
+                is_active: bool = True) -> User:
+    """Check and add an account to the caller's transaction (no commit)."""
     name = normalize_username(username)
     if not USERNAME_PATTERN.match(name):
         raise Invalid("A username is 3–64 letters, digits, '.', '_' or '-'.", code="invalid_username")
@@ -233,7 +232,6 @@ def create_account(*, username: str, password: str, roles: list[str], display_na
     user.set_roles(roles)
     user.region = _binding_region(user.role_names, region_id)
     db.session.add(user)
-    _commit_unique(name)
     return user
 
 
@@ -248,7 +246,7 @@ def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
             setattr(user, field, changes[field])
     if "roles" in changes:
         user.set_roles(changes["roles"])
-    region_id = changes["region_id"] if "region_id" in changes else user.region_id
+    region_id = changes.get("region_id", user.region_id)
     user.region = _binding_region(user.role_names, region_id)
     if "password" in changes:
         check_new_password(changes["password"], user.username)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask
+from flask import Flask, current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 from backend.accounts.models import AuthSession, User
 from backend.common.time import utcnow
@@ -18,6 +19,17 @@ from backend.extensions import db, jwt
 
 def init_app(app: Flask) -> None:
     app.config["JWT_SECRET_KEY"] = app.config.get("JWT_SECRET_KEY") or app.config["SECRET_KEY"]
+
+
+def issue_access_token(user: User, session_id: uuid.UUID) -> tuple[str, int]:
+    """A short-lived access token on a session, and its lifetime in seconds."""
+    token = create_access_token(identity=user, additional_claims={
+        "sid": str(session_id), "roles": user.role_list})
+    return token, int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+
+
+def issue_refresh_token(user: User, session_id: uuid.UUID) -> str:
+    return create_refresh_token(identity=user, additional_claims={"sid": str(session_id)})
 
 
 @jwt.user_identity_loader

@@ -7,6 +7,7 @@ filtered by joining its region.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import wraps
 
@@ -28,7 +29,7 @@ class RegionScope:
     path_prefix: str | None = None
 
     @classmethod
-    def for_user(cls, user) -> "RegionScope":
+    def for_user(cls, user) -> RegionScope:
         if ADMIN in user.role_names:
             return cls(everything=True)
         if user.region is not None and user.role_names & {SUPERVISOR, WORKER}:
@@ -71,6 +72,12 @@ def auth_required(*roles: str):
                 raise Forbidden("Your role may not do this.", code="forbidden_role")
             return view(*args, **kwargs)
 
+        # Document the refusals in OpenAPI next to the responses flask-smorest knows.
+        wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        responses = wrapper._apidoc.setdefault("response", {}).setdefault("responses", {})
+        responses.setdefault(401, []).append("UNAUTHORIZED")
+        if roles:
+            responses.setdefault(403, []).append("FORBIDDEN")
         return wrapper
 
     return decorator

@@ -1,14 +1,111 @@
-"""The demo city (placeholder until the geometry generator lands)."""
+"""The demo city: part of 临沂 (Linyi) around 35.05 N, 118.35 E, with the demo accounts.
+
+Regions go through the same importer as a real city's file, so the demo is validated
+exactly as production data is. Each step is skipped when already done, so a load
+that was interrupted completes on the next `make run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from backend.accounts import services as accounts
+from backend.accounts.models import User
+from backend.common.settings import setting
 from backend.extensions import db
+from backend.regions.importer import RawFeature, import_regions
 from backend.regions.models import Region
+from backend.regions.synthetic import lattice_city
+
+CITY = ("371300", "临沂市")
+# A 6 × 4 lattice of cells of about 550 m × 550 m; row 0 is the south edge.
+LATTICE = {"origin_lon": 118.332, "origin_lat": 35.040, "cell_lon": 0.006, "cell_lat": 0.005,
+           "rows": 4, "cols": 6}
+# North half 兰山区, south half 罗庄区; west and east streets in each; a community per row.
+DISTRICTS = {"north": ("371302", "兰山区"), "south": ("371311", "罗庄区")}
+STREETS = {
+    ("north", "west"): ("371302001", "兰山街道", ["西关社区", "南坛社区"]),
+    ("north", "east"): ("371302002", "银雀山街道", ["银雀山社区", "砚池社区"]),
+    ("south", "west"): ("371311001", "罗庄街道", ["沈泉社区", "罗庄社区"]),
+    ("south", "east"): ("371311002", "盛庄街道", ["册山社区", "盛庄社区"]),
+}
+GRID_NUMERALS = "一二三"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    region_code: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "系统管理员", ("admin",)),
+    DemoAccount("supervisor", "市指挥中心", ("supervisor",), "371300"),
+    DemoAccount("street1", "兰山街道指挥分中心", ("supervisor",), "371302001"),
+    # worker1 in 兰山街道 (north-west), worker2 in 罗庄街道 (south-west): different streets.
+    DemoAccount("worker1", "张伟", ("worker",), "371302001002001"),
+    DemoAccount("worker2", "李娜", ("worker",), "371311001001002"),
+    DemoAccount("worker3", "王强", ("worker",), "371302002002003"),
+    DemoAccount("clerk1", "王芳", ("clerk",)),
+    DemoAccount("citizen1", "刘洋", ("citizen",)),
+    DemoAccount("citizen2", "陈静", ("citizen",)),
+)
+
+
+def _cell_chain(row: int, col: int) -> tuple[list[str], dict[str, str]]:
+    """Codes from district to grid for one lattice cell, and their names."""
+    half = "north" if row >= 2 else "south"
+    side = "west" if col < 3 else "east"
+    district_code, district_name = DISTRICTS[half]
+    street_code, street_name, communities = STREETS[(half, side)]
+    community_index = row % 2
+    community_code = f"{street_code}{community_index + 1:03d}"
+    community_name = communities[community_index]
+    grid_index = col % 3
+    grid_code = f"{community_code}{grid_index + 1:03d}"
+    grid_name = f"{community_name}第{GRID_NUMERALS[grid_index]}网格"
+    chain = [district_code, street_code, community_code, grid_code]
+    names = {district_code: district_name, street_code: street_name,
+             community_code: community_name, grid_code: grid_name}
+    return chain, names
+
+
+def demo_feature_collection() -> dict:
+    cells, names = {}, {}
+    for row in range(LATTICE["rows"]):
+        for col in range(LATTICE["cols"]):
+            chain, cell_names = _cell_chain(row, col)
+            cells[(row, col)] = chain
+            names.update(cell_names)
+    return lattice_city(cells=cells, names=names, city_code=CITY[0], city_name=CITY[1],
+                        seed=20261123, **LATTICE)
 
 
 def database_is_empty() -> bool:
-    return db.session.scalar(select(Region.id).limit(1)) is None
+    return (db.session.scalar(select(Region.id).limit(1)) is None
+            or db.session.scalar(select(User.id).limit(1)) is None)
 
 
-def load_demo_city() -> str:
-    raise NotImplementedError
+def load_demo_city() -> dict:
+    """Load whatever of the demo city is missing; returns counts of what was added."""
+    added = {"regions": 0, "accounts": 0}
+    if db.session.scalar(select(Region.id).limit(1)) is None:
+        features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
+                    for i, f in enumerate(demo_feature_collection()["features"])]
+        summary = import_regions(features, tolerance=setting("REGION_CONTAINMENT_TOLERANCE"))
+        added["regions"] = summary.total
+    region_ids = {code: id_ for code, id_ in db.session.execute(select(Region.code, Region.id))}
+    password = setting("DEMO_PASSWORD")
+    for account in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id).where(User.username == account.username)):
+            continue
+        accounts.add_account(username=account.username, password=password, roles=list(account.roles),
+                             display_name=account.display_name,
+                             region_id=region_ids.get(account.region_code))
+        added["accounts"] += 1
+    db.session.commit()
+    return added

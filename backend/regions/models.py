@@ -52,7 +52,7 @@ class Region(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    parent: Mapped["Region | None"] = relationship(remote_side=[id])
+    parent: Mapped[Region | None] = relationship(remote_side=[id])
 
     @property
     def boundary(self) -> dict:

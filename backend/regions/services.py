@@ -6,12 +6,12 @@ import threading
 import uuid
 
 import shapely
-from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.common.auth import RegionScope
 from backend.common.paging import Page, paginate
+from backend.common.settings import process_cache, setting
 from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import db
 from backend.regions.geometry import GeometryError, boundary_text, parse_boundary, share_outside
@@ -89,17 +89,18 @@ def current_revision() -> int:
 def grid_index() -> GridIndex:
     """This process's point-in-grid index, rebuilt when the hierarchy's revision moves."""
     revision = current_revision()
-    cached = current_app.extensions.get("civicgrid.grid_index")
+    cache = process_cache()
+    cached = cache.get("grid_index")
     if cached and cached[0] == revision:
         return cached[1]
     with _index_lock:
-        cached = current_app.extensions.get("civicgrid.grid_index")
+        cached = cache.get("grid_index")
         if cached and cached[0] == revision:
             return cached[1]
         rows = db.session.execute(
             select(Region.id, Region.boundary_geojson).where(Region.level == "grid")).all()
         index = GridIndex(rows)
-        current_app.extensions["civicgrid.grid_index"] = (revision, index)
+        cache["grid_index"] = (revision, index)
         return index
 
 
@@ -131,7 +132,7 @@ def _parse(boundary) -> tuple[dict, shapely.Geometry]:
 
 
 def _tolerance() -> float:
-    return current_app.config["REGION_CONTAINMENT_TOLERANCE"]
+    return setting("REGION_CONTAINMENT_TOLERANCE")
 
 
 def _shape(region: Region) -> shapely.Geometry:
@@ -223,12 +224,13 @@ def delete_region(region_id: uuid.UUID) -> None:
     if db.session.scalar(select(Region.id).where(Region.parent_id == region.id).limit(1)):
         raise Conflict("Delete or move the child regions first.", code="has_children")
     db.session.delete(region)
-    bump_revision()
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict("Accounts or records still refer to this region.", code="region_in_use") from error
+    bump_revision()
+    db.session.commit()
 
 
 def _commit_unique_code(code: str) -> None:

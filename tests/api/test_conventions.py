@@ -1,0 +1,168 @@
+"""API conventions that hold everywhere: JSON errors, never a 500, OpenAPI covers it all."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+
+from backend import create_app
+from tests.factories import make_user
+
+
+def _assert_json_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert set(error) >= {"code", "message"} and error["message"]
+    if code:
+        assert error["code"] == code
+    assert "Traceback" not in response.get_data(as_text=True)
+    return error
+
+
+def test_unknown_route_is_json_404(client):
+    _assert_json_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_unknown_id_in_path_is_json_404(client, login_as):
+    headers = login_as(make_user("root", roles=["admin"]))
+    _assert_json_error(client.get(f"/api/v1/regions/{uuid.uuid4()}", headers=headers), 404)
+    _assert_json_error(client.get("/api/v1/regions/not-a-uuid", headers=headers), 404)
+    _assert_json_error(client.get("/api/v1/accounts/12345", headers=headers), 404)
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    response = client.delete("/api/v1/auth/login")
+    _assert_json_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/api/v1/auth/login", data='{"username": "x",', content_type="application/json")
+    _assert_json_error(response, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"username": "x"}, {"username": 5, "password": "x"}, {"username": "x", "password": None},
+    {"username": "x", "password": "y", "extra": 1}, [], "text", 42,
+])
+def test_wrong_or_missing_fields_are_422_with_details(client, body):
+    error = _assert_json_error(client.post("/api/v1/auth/login", json=body), 422, "validation_error")
+    assert error["message"]
+
+
+@pytest.mark.parametrize("body", [[], "x", 3, {"access_token": 5}])
+def test_junk_body_without_a_token_is_401(client, body):
+    _assert_json_error(client.post("/api/v1/accounts", json=body), 401, "token_missing")
+    response = client.post("/api/v1/auth/refresh", json=body)
+    assert response.status_code in (401, 422) and "error" in response.get_json()
+
+
+def test_huge_body_is_413(client):
+    body = json.dumps({"username": "x", "password": "y" * (3 * 1024 * 1024)})
+    _assert_json_error(client.post("/api/v1/auth/login", data=body, content_type="application/json"),
+                       413, "payload_too_large")
+
+
+def test_unexpected_failure_is_json_500_without_trace_and_rolled_back(tmp_path):
+    from backend.extensions import db
+    from backend.regions.models import RegionsRevision
+
+    app = create_app({"TESTING": False, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite",
+                      "SECRET_KEY": "k" * 40})
+
+    @app.get("/boom")
+    def boom():
+        db.session.add(RegionsRevision(id=1, revision=99))
+        db.session.flush()
+        raise RuntimeError("secret internals")
+
+    with app.app_context():
+        db.create_all()
+    response = app.test_client().get("/boom")
+    error = _assert_json_error(response, 500, "internal_error")
+    assert "secret internals" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(RegionsRevision, 1) is None
+    assert error
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+    "sqlite:////nonexistent-dir/for/sure/db.sqlite",
+])
+def test_healthz_is_503_when_the_database_does_not_answer(url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
+    _assert_json_error(app.test_client().get("/healthz"), 503, "database_unavailable")
+
+
+def _spec(client) -> dict:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_openapi_covers_every_route(app, client):
+    spec_paths = set(_spec(client)["paths"])
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and not rule.rule.startswith("/api/v1/openapi") \
+                or rule.rule == "/healthz":
+            routes.add(re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule))
+    assert routes and routes <= spec_paths, routes - spec_paths
+
+
+def test_openapi_documents_bodies_and_responses_with_schemas(client):
+    for path, operations in _spec(client)["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            assert operation.get("summary") or operation.get("description"), (method, path)
+            ok = [code for code in operation["responses"] if code.startswith("2")]
+            assert ok, (method, path)
+            if method in {"post", "patch", "put"} and path not in {"/api/v1/auth/logout"}:
+                content = operation.get("requestBody", {}).get("content", {})
+                assert "application/json" in content, (method, path)
+            for code in ok:
+                if code != "204":
+                    assert operation["responses"][code]["content"]["application/json"]["schema"], (method, path)
+
+
+JUNK_BODIES = [None, [], "x", 0, True, {"id": "x" * 5000}, {"roles": "admin"},
+               {"region_id": "not-a-uuid"}, {"boundary": {"type": "Polygon", "coordinates": "x"}},
+               {"boundary": {"type": "Polygon", "coordinates": [[["a", "b"]]]}},
+               {"parent_id": 5, "code": ["x"], "name": {"a": 1}}, {"password": 12345678},
+               {"username": "ok123", "password": "long enough 1", "roles": ["citizen", None]}]
+JUNK_QUERIES = ["page=0", "page=-1", "per_page=100000", "page=abc", "level=planet", "lat=1e999&lon=0",
+                "parent_id=xyz", "bbox=1,2,3", "q=" + "x" * 500, "role=god", "is_active=maybe"]
+
+
+def test_junk_input_to_every_endpoint_never_gives_a_500(client, city, login_as):
+    """Every operation in the OpenAPI document, fed junk as an admin: a JSON 4xx, never a 5xx."""
+    headers = login_as(make_user("root", roles=["admin"]))
+    grid_id = str(city["D1S1C1G1"].id)
+    for path, operations in _spec(client)["paths"].items():
+        url = re.sub(r"\{[a-z_]+\}", grid_id, path)
+        for method in operations:
+            if method == "get":
+                cases = [("get", f"{url}?{q}", None) for q in JUNK_QUERIES]
+            elif method in {"post", "patch", "put"}:
+                cases = [(method, url, body) for body in JUNK_BODIES]
+            else:
+                continue
+            for verb, target, body in cases:
+                kwargs = {"headers": headers}
+                if body is not None:
+                    kwargs["json"] = body
+                response = getattr(client, verb)(target, **kwargs)
+                assert response.status_code < 500, (verb, target, body, response.get_data(as_text=True)[:300])
+                if response.status_code >= 400:
+                    assert "error" in response.get_json(), (verb, target, body)
