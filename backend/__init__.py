@@ -17,6 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    # Chinese names stay readable in responses (and smaller) instead of \uXXXX escapes.
+    app.json.ensure_ascii = False
     init_instance(app)
     init_database(app)
     init_extensions(app)
