@@ -16,6 +16,11 @@ def index():
     return send_from_directory(PWA_DIR, "index.html")
 
 
+@pages_blp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(PWA_DIR / "icons", "icon.svg", mimetype="image/svg+xml")
+
+
 @pages_blp.get("/<path:filename>")
 def asset(filename: str):
     # Anything under /api/ that no route matched is an API 404, not a page.

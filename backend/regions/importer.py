@@ -269,34 +269,36 @@ class _Checker:
         for done, feature in enumerate(self.features, start=1):
             entry = _Entry(feature)
             self.entries.append(entry)
-            properties = feature.properties
-            if not isinstance(properties, dict):
+            if isinstance(feature.properties, dict):
+                self._check_properties(entry, feature.properties)
+            else:
                 self.problem(entry, "invalid_properties", '"properties" must be an object')
-                properties = {}
-            entry.code = self._text(entry, properties, "code", MAX_CODE_LENGTH)
-            entry.name = self._text(entry, properties, "name", MAX_NAME_LENGTH)
-            level = properties.get("level")
-            if level in LEVELS:
-                entry.level = level
-            else:
-                self.problem(entry, "invalid_level",
-                             f"level {level!r} is not one of {', '.join(LEVELS)}")
-            parent_code = properties.get("parent_code")
-            if entry.level == LEVELS[0]:
-                if parent_code not in (None, ""):
-                    self.problem(entry, "city_has_parent", "the city has no parent_code")
-            elif parent_code in (None, ""):
-                self.problem(entry, "missing_parent", "parent_code is required below the city")
-            elif not isinstance(parent_code, str):
-                self.problem(entry, "missing_parent", "parent_code must be a string")
-            else:
-                entry.parent_code = parent_code.strip()
             try:
                 entry.normalized, entry.shape = parse_boundary(feature.geometry)
             except GeometryError as error:
                 self.problem(entry, "invalid_geometry", f"geometry: {error}")
             if done % PROGRESS_EVERY == 0 or done == total:
                 self.progress("check", done, total)
+
+    def _check_properties(self, entry: _Entry, properties: dict) -> None:
+        entry.code = self._text(entry, properties, "code", MAX_CODE_LENGTH)
+        entry.name = self._text(entry, properties, "name", MAX_NAME_LENGTH)
+        level = properties.get("level")
+        if level in LEVELS:
+            entry.level = level
+        else:
+            self.problem(entry, "invalid_level",
+                         f"level {level!r} is not one of {', '.join(LEVELS)}")
+        parent_code = properties.get("parent_code")
+        if entry.level == LEVELS[0]:
+            if parent_code not in (None, ""):
+                self.problem(entry, "city_has_parent", "the city has no parent_code")
+        elif parent_code in (None, ""):
+            self.problem(entry, "missing_parent", "parent_code is required below the city")
+        elif not isinstance(parent_code, str):
+            self.problem(entry, "missing_parent", "parent_code must be a string")
+        else:
+            entry.parent_code = parent_code.strip()
 
     def _text(self, entry: _Entry, properties: dict, key: str, max_length: int) -> str | None:
         value = properties.get(key)

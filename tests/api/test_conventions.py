@@ -166,3 +166,15 @@ def test_junk_input_to_every_endpoint_never_gives_a_500(client, city, login_as):
                 assert response.status_code < 500, (verb, target, body, response.get_data(as_text=True)[:300])
                 if response.status_code >= 400:
                     assert "error" in response.get_json(), (verb, target, body)
+
+
+def test_the_web_app_is_served_at_the_root(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b'lang="zh-CN"' in page.data
+    assert client.get("/app/main.js").status_code == 200
+    assert client.get("/i18n/zh-CN.json").get_json()["signin.title"] == "登录"
+
+
+@pytest.mark.parametrize("path", ["/nothing.js", "/../backend/config.py", "/api/v1/"])
+def test_missing_files_are_json_404(client, path):
+    _assert_json_error(client.get(path), 404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -35,8 +36,6 @@ def shapes(full_city) -> dict:
 
 
 def _json(geometry: dict) -> str:
-    import json
-
     return json.dumps(geometry)
 
 
@@ -69,7 +68,7 @@ def test_grids_do_not_overlap(shapes):
 
 def test_each_parent_is_the_union_of_its_children(shapes):
     children = defaultdict(list)
-    for level, parent, shape in shapes.values():
+    for _level, parent, shape in shapes.values():
         if parent is not None:
             children[parent].append(shape)
     assert set(children) == {code for code, (level, _, _) in shapes.items() if level != "grid"}
