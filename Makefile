@@ -39,8 +39,10 @@ test: $(VENV)/.dev-installed
 test-sqlite: $(VENV)/.dev-installed
 	CIVICGRID_TEST_DBS=sqlite $(BIN)/python -m pytest
 
+## Benchmarks (not part of `make test`): they print their figures.
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/point_in_grid.py
+	$(BIN)/python bench/import_city.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
