@@ -18,6 +18,7 @@ from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import setting
 from backend.common.time import utcnow
+from backend.common.transactions import commit_or_conflict
 from backend.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db
 from backend.regions import services as regions
@@ -102,7 +103,8 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
 
 
 def _record_failure(key: str, threshold: int, now) -> None:
-    throttle = db.session.get(LoginThrottle, key)
+    # Locked, so that concurrent failures each count (PostgreSQL; SQLite serialises writers).
+    throttle = db.session.get(LoginThrottle, key, with_for_update=True)
     if throttle is None:
         throttle = LoginThrottle(key=key, failures=0, last_failure_at=now)
         db.session.add(throttle)
@@ -213,7 +215,7 @@ def get_account(scope: RegionScope, user_id: uuid.UUID) -> User:
 def create_account(**fields) -> User:
     """Create an account (admins); one transaction."""
     user = add_account(**fields)
-    _commit_unique(user.username)
+    commit_or_conflict(f"The username '{user.username}' is taken.", "username_taken")
     return user
 
 
@@ -277,11 +279,3 @@ def _binding_region(role_names: set[str], region_id) -> Region | None:
         raise Invalid("A grid worker is bound to a grid, not a larger region.",
                       code="worker_needs_grid")
     return region
-
-
-def _commit_unique(username: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(f"The username '{username}' is taken.", code="username_taken") from error

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.common.auth import RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import process_cache, setting
+from backend.common.transactions import commit_or_conflict
 from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import db
 from backend.regions.geometry import GeometryError, boundary_text, parse_boundary, share_outside
@@ -199,7 +200,7 @@ def create_region(*, code: str, name: str, boundary: dict,
     _set_boundary(region, normalized, polygon)
     db.session.add(region)
     bump_revision()
-    _commit_unique_code(code)
+    commit_or_conflict(f"The code '{code}' is taken.", "code_taken")
     return region
 
 
@@ -215,7 +216,7 @@ def update_region(region_id: uuid.UUID, changes: dict) -> Region:
     if "name" in changes:
         region.name = changes["name"].strip()
     bump_revision()
-    _commit_unique_code(region.code)
+    commit_or_conflict(f"The code '{region.code}' is taken.", "code_taken")
     return region
 
 
@@ -231,11 +232,3 @@ def delete_region(region_id: uuid.UUID) -> None:
         raise Conflict("Accounts or records still refer to this region.", code="region_in_use") from error
     bump_revision()
     db.session.commit()
-
-
-def _commit_unique_code(code: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        raise Conflict(f"The code '{code}' is taken.", code="code_taken") from error
