@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_instance(app)
     init_database(app)
     init_extensions(app)
+    import_models()
     init_errors(app)
     register_api(app)
     register_cli(app)
@@ -73,6 +74,18 @@ def init_extensions(app: Flask) -> None:
     from backend.accounts import tokens
 
     tokens.init_app(app)
+
+
+def import_models() -> None:
+    """Every table, so that migrations and the sync registry see them all."""
+    from backend.accounts import models as _accounts  # noqa: F401
+    from backend.attendance import models as _attendance  # noqa: F401
+    from backend.incidents import models as _incidents  # noqa: F401
+    from backend.patrol import models as _patrol  # noqa: F401
+    from backend.photos import models as _photos  # noqa: F401
+    from backend.queue import models as _queue  # noqa: F401
+    from backend.regions import models as _regions  # noqa: F401
+    from backend.sync_adapter import models as _sync  # noqa: F401
 
 
 def init_errors(app: Flask) -> None:

@@ -72,6 +72,16 @@ class Config:
     # One address trying many usernames (password spraying) is slowed down as a whole.
     LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 50)
 
+    # Sync (SYNC_PROTOCOL.md): batch limits, page size, how long tombstones and results live.
+    SYNC_MAX_MUTATIONS = _env_int("SYNC_MAX_MUTATIONS", 500)
+    SYNC_MAX_BATCH_BYTES = _env_int("SYNC_MAX_BATCH_BYTES", 4 * 1024 * 1024)
+    SYNC_PULL_LIMIT_MAX = _env_int("SYNC_PULL_LIMIT_MAX", 1000)
+    SYNC_RETENTION_DAYS = _env_int("SYNC_RETENTION_DAYS", 90)
+
+    # Photos arrive shrunk (~300 KB); anything much larger is refused.
+    BLOB_MAX_BYTES = _env_int("BLOB_MAX_BYTES", 8 * 1024 * 1024)
+    BLOB_STORAGE_PATH = os.environ.get("BLOB_STORAGE_PATH") or None  # default: instance/blobs
+
     # A child region may stick out of its parent by at most this share of its own area.
     REGION_CONTAINMENT_TOLERANCE = float(os.environ.get("REGION_CONTAINMENT_TOLERANCE", "0.01"))
 

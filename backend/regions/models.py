@@ -51,6 +51,8 @@ class Region(db.Model):
     max_lat: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Counts accepted changes, for sync (phones pull regions as reference data).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     parent: Mapped[Region | None] = relationship(remote_side=[id])
 

@@ -1,0 +1,45 @@
+"""Incidents (事项): the category catalogue and reports from the street."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.common.time import UTCDateTime
+from backend.extensions import db
+from backend.sync_adapter.models import SyncedRecord
+
+
+class Category(SyncedRecord, db.Model):
+    """What kind of incident, and how long it may take to close (时限)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    parent_code: Mapped[str | None] = mapped_column(String(64))
+    time_limit_h: Mapped[int] = mapped_column(Integer, default=72)
+
+
+class Report(SyncedRecord, db.Model):
+    """An incident reported from the street (事项上报)."""
+
+    __tablename__ = "reports"
+
+    category: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Server-owned
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="reported")
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reporter_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")

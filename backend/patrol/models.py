@@ -1,0 +1,35 @@
+"""Patrols (巡查) and the GPS points of their tracks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Float, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.common.time import UTCDateTime
+from backend.extensions import db
+from backend.sync_adapter.models import SyncedRecord
+
+
+class Patrol(SyncedRecord, db.Model):
+    __tablename__ = "patrols"
+
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    grid_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class TrackPoint(SyncedRecord, db.Model):
+    __tablename__ = "track_points"
+
+    patrol_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    worker_id: Mapped[uuid.UUID] = mapped_column(Uuid)
