@@ -100,9 +100,14 @@ def register_api(app: Flask) -> None:
     from backend.extensions import api
     from backend.health.api import health_blp
     from backend.regions.api import regions_blp
+    from backend.sync_adapter.api import sync_blp
+    from backend.sync_adapter.schemas import MutationIn, PushIn
 
-    for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp):
+    for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp):
         api.register_blueprint(blueprint)
+    # Documented by reference (the push body is checked by the engine, not by webargs).
+    api.spec.components.schema("Mutation", schema=MutationIn)
+    api.spec.components.schema("PushRequest", schema=PushIn)
 
 
 def register_cli(app: Flask) -> None:

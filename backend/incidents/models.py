@@ -43,3 +43,12 @@ class Report(SyncedRecord, db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reporter_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseCounter(db.Model):
+    """The last case number of a prefix (district code + day), taken under a row lock."""
+
+    __tablename__ = "case_counters"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

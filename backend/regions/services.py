@@ -105,6 +105,19 @@ def grid_index() -> GridIndex:
         return index
 
 
+def grid_at(lat: float, lon: float) -> Region | None:
+    """The grid containing the point, whoever asks (for server-computed fields)."""
+    grid_id = grid_index().locate(lon, lat)
+    return db.session.get(Region, grid_id) if grid_id else None
+
+
+def ancestor_at(region: Region, level: str) -> Region | None:
+    """The region's ancestor (or itself) at a level, e.g. the district of a grid."""
+    ids = region.ancestor_ids()
+    depth = LEVELS.index(level)
+    return db.session.get(Region, ids[depth]) if depth < len(ids) else None
+
+
 def locate_grid(scope: RegionScope, lat: float, lon: float) -> Region:
     """Which grid is this point in (网格定位)? Only grids the caller may see are answered."""
     grid_id = grid_index().locate(lon, lat)

@@ -1,11 +1,144 @@
-"""Binding the sync engine to the app: sessions, the registry, server-side changes."""
+"""Sync for the app: push, pull and conflicts on the request's transaction."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import marshmallow as ma
+from sqlalchemy import select
+
+from backend.common.auth import RegionScope
+from backend.common.paging import Page, paginate
+from backend.common.time import utcnow
+from backend.errors import AppError, BadRequest, Conflict, Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
+from backend.extensions import db
+from backend.sync_adapter.models import SyncConflict
+from backend.sync_adapter.registry import engine
+from sync.changelog import Change
+from sync.errors import Rejection, SyncRequestError
+from sync.registry import Actor, Audience, WriteContext
+from sync.scope import Scope
+
+_ERRORS = {400: BadRequest, 403: Forbidden, 404: NotFound, 410: Gone, 413: PayloadTooLarge,
+           422: Invalid}
+
+
+def actor_for(user) -> Actor:
+    scope = RegionScope.for_user(user)
+    return Actor(user_id=user.id, roles=frozenset(user.role_names),
+                 scope=Scope(user_id=user.id, everything=scope.everything,
+                             path_prefix=scope.path_prefix),
+                 home_path=user.region.path if user.region else None)
+
+
+def _app_error(error: SyncRequestError) -> AppError:
+    return _ERRORS.get(error.status, BadRequest)(error.message, code=error.code,
+                                                  details=error.details)
+
+
+def push(user, body: Any) -> dict:
+    """Apply a batch of mutations (SYNC_PROTOCOL.md "Push"); one transaction."""
+    try:
+        result = engine().push(db.session.connection(), actor_for(user), body, utcnow())
+    except SyncRequestError as error:
+        raise _app_error(error) from error
+    db.session.commit()
+    return result
+
+
+def pull(user, client_id: str, cursor: str | None, limit: int) -> dict:
+    """The next page of changes in the user's scope (SYNC_PROTOCOL.md "Pull")."""
+    try:
+        result = engine().pull(db.session.connection(), actor_for(user), client_id, cursor,
+                               limit, utcnow())
+    except SyncRequestError as error:
+        raise _app_error(error) from error
+    db.session.commit()  # a first pull registers the client
+    return result
+
+
+# -- changes the server makes ---------------------------------------------------------
 
 def touch_records(collection: str, record_ids: list[uuid.UUID]) -> None:
     """Log a server-side change of these records (new version, new seq) in the caller's
     transaction, so that every client that may see them pulls them again."""
-    raise NotImplementedError  # lands with the engine
+    db.session.flush()
+    engine().touch(db.session.connection(), collection, record_ids, utcnow())
+
+
+def log_reference_changes(collection: str, rows: list[tuple[uuid.UUID, int, bool, Audience]]) -> None:
+    """Log changes to reference data a feature writes itself (regions, categories, halls)."""
+    db.session.flush()
+    engine().log_external(db.session.connection(), [
+        Change(collection, record_id, version, deleted, audience)
+        for record_id, version, deleted, audience in rows], utcnow())
+
+
+# -- conflicts ------------------------------------------------------------------------
+
+def _conflict_filter(scope: RegionScope, user):
+    if scope.everything:
+        return None
+    return scope.filter(SyncConflict.scope_path) | (SyncConflict.owner_id == user.id)
+
+
+def list_conflicts(user, *, resolved: bool | None = False, collection: str | None = None,
+                   record_id: uuid.UUID | None = None, page: int = 1, per_page: int = 50) -> Page:
+    query = select(SyncConflict).order_by(SyncConflict.created_at.desc())
+    visible = _conflict_filter(RegionScope.for_user(user), user)
+    if visible is not None:
+        query = query.where(visible)
+    if resolved is not None:
+        query = query.where(SyncConflict.resolved_at.is_not(None) if resolved
+                            else SyncConflict.resolved_at.is_(None))
+    if collection:
+        query = query.where(SyncConflict.collection == collection)
+    if record_id:
+        query = query.where(SyncConflict.record_id == record_id)
+    return paginate(query, page, per_page)
+
+
+def resolve_conflict(user, conflict_id: uuid.UUID, decision: str) -> SyncConflict:
+    """Accept what won, or restore what lost — the latter as an ordinary, synced change."""
+    conflict = db.session.get(SyncConflict, conflict_id, with_for_update=True)
+    scope = RegionScope.for_user(user)
+    if conflict is None or not (scope.everything or scope.covers(conflict.scope_path)):
+        raise NotFound("No such conflict.")
+    if conflict.resolved_at is not None:
+        raise Conflict("This conflict was already resolved.", code="already_resolved")
+    if decision == "restore":
+        _restore(user, conflict)
+    conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), user.id, decision
+    db.session.commit()
+    return conflict
+
+
+def _restore(user, conflict: SyncConflict) -> None:
+    collection = engine().registry.get(conflict.collection)
+    losing = conflict.losing_value
+    if conflict.kind == "delete_wins":
+        fields = {k: v for k, v in (losing or {}).items() if k in collection.client_fields}
+    else:
+        fields = {conflict.field: losing}
+    try:
+        changes = collection.schema().load(fields, partial=True)
+    except ma.ValidationError as error:
+        raise Conflict("The losing value no longer fits the record.", code="cannot_restore",
+                       details={"fields": error.messages}) from error
+    record = db.session.execute(select(collection.table).where(
+        collection.table.c.id == conflict.record_id)).mappings().first()
+    now = utcnow()
+    if conflict.kind == "workflow" and collection.workflow:
+        ctx = WriteContext(conn=db.session.connection(), actor=actor_for(user), now=now,
+                           client_time=now, client_id=uuid.UUID(int=0), registry=engine().registry)
+        try:
+            collection.workflow.check(ctx, dict(record), changes)
+        except Rejection as error:
+            raise Conflict(error.message, code=error.code) from error
+    try:
+        engine().apply_server_change(db.session.connection(), conflict.collection,
+                                     conflict.record_id, changes, now,
+                                     undelete=conflict.kind == "delete_wins")
+    except Rejection as error:
+        raise NotFound(error.message, code=error.code) from error

@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('case_counters',
+    sa.Column('prefix', sa.String(length=32), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('prefix', name=op.f('pk_case_counters'))
+    )
 
     op.create_table('attendance',
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -266,6 +271,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('case_counters')
 
     with op.batch_alter_table('regions', schema=None) as batch_op:
         batch_op.drop_column('version')

@@ -1,0 +1,91 @@
+"""Reports (事项) and the category catalogue, as sync collections."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import marshmallow as ma
+
+from backend.common.auth import ADMIN, SUPERVISOR, WORKER
+from backend.incidents import services, workflow
+from backend.incidents.models import Category, Report
+from backend.regions import services as regions
+from sync.errors import Rejection
+from sync.registry import MERGE, REFERENCE, Audience, Collection, Workflow, WriteContext
+
+SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="a photo is the SHA-256 of its bytes (hex)")
+MAX_PHOTOS = 9
+
+
+class ReportFields(ma.Schema):
+    category = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    photos = ma.fields.List(ma.fields.String(validate=SHA256), load_default=list,
+                            validate=ma.validate.Length(max=MAX_PHOTOS))
+    reported_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
+    status = ma.fields.String(validate=ma.validate.OneOf(workflow.STATUSES))
+    note = ma.fields.String(validate=ma.validate.Length(max=2000))
+
+
+def report_audience(row: dict) -> Audience:
+    # Supervisors see reports in their region; the reporter always sees their own.
+    return Audience(scope_path=row.get("scope_path"), owner_id=row.get("reporter_id"))
+
+
+def prepare_report(ctx: WriteContext, values: dict) -> dict:
+    """上报: the grid from the point, a case code, the deadline from the category."""
+    if values.get("status", "reported") != "reported":
+        raise Rejection("invalid_transition", "A new report starts as 'reported'.")
+    category = services.find_category(ctx.conn, values["category"])
+    if category is None:
+        raise Rejection("unknown_category", f"There is no category {values['category']!r}.")
+    grid = regions.grid_at(values["lat"], values["lon"])
+    if grid is None:
+        raise Rejection("outside_city", "The point is not inside any grid of the city.")
+    district = regions.ancestor_at(grid, "district")
+    return {
+        "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": grid.id,
+        "scope_path": grid.path,
+        "code": services.next_case_code(ctx.conn, district.code if district else "000000",
+                                        values["reported_at"]),
+        "deadline_at": values["reported_at"] + timedelta(hours=category["time_limit_h"]),
+    }
+
+
+def check_transition(_ctx: WriteContext, current: dict, changes: dict) -> None:
+    new = changes["status"]
+    if not workflow.can_move(current["status"], new):
+        raise Rejection("invalid_transition",
+                        f"A {current['status']} case cannot become {new}.",
+                        {"from": current["status"], "to": new})
+
+
+def may_write_report(ctx: WriteContext, record: dict | None, op: str) -> bool:
+    """Staff report; the reporter and supervisors (of the region) edit; only a fresh report
+    may be withdrawn by its reporter."""
+    roles = ctx.actor.roles
+    if op == "create":
+        return bool(roles & {WORKER, SUPERVISOR, ADMIN})
+    if ADMIN in roles:
+        return True
+    mine = record["reporter_id"] == ctx.actor.user_id
+    if op == "update":
+        return mine or SUPERVISOR in roles
+    return mine and record["status"] == "reported"
+
+
+def category_record(row: dict) -> dict:
+    return {name: row[name] for name in ("code", "name", "name_en", "parent_code", "time_limit_h")}
+
+
+COLLECTIONS = [
+    Collection(name="categories", table=Category.__table__, rule=REFERENCE,
+               to_record=category_record),
+    Collection(name="reports", table=Report.__table__, rule=MERGE, schema=ReportFields,
+               server_fields=("code", "grid_id", "deadline_at", "reporter_id"),
+               audience=report_audience, prepare_create=prepare_report,
+               can_write=may_write_report,
+               workflow=Workflow(fields=("status",), check=check_transition)),
+]

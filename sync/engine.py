@@ -1,0 +1,463 @@
+"""Push and pull (SYNC_PROTOCOL.md): exactly once, in order, nothing lost, no gaps.
+
+The engine works on one SQLAlchemy connection inside the caller's transaction; the
+caller commits once after push() or pull() returns, so every applied mutation, its
+"mid applied" mark and its change-log entry commit together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from sync.changelog import Change, SyncTables, last_seq, log_changes
+from sync.cursor import Cursor, CursorCodec
+from sync.errors import Rejection, SyncRequestError
+from sync.protocol import Mutation, parse_push, parse_uuid
+from sync.registry import (
+    APPEND_ONLY,
+    REFERENCE,
+    Actor,
+    Collection,
+    Registry,
+    WriteContext,
+    serialize_value,
+)
+from sync.scope import Scope
+
+ENVELOPE_FIELDS = frozenset({"id", "version", "updated_at", "created_at", "deleted",
+                             "field_clock", "scope_path"})
+
+
+def clock_stamp(value: datetime) -> str:
+    """A fixed-width UTC time, so that stamps compare correctly as strings."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Engine:
+    registry: Registry
+    tables: SyncTables
+    codec: CursorCodec
+    max_mutations: int = 500
+    max_pull_limit: int = 1000
+
+    # -- push ------------------------------------------------------------------------
+
+    def push(self, conn: sa.Connection, actor: Actor, body: Any, now: datetime) -> dict:
+        request = parse_push(body, max_mutations=self.max_mutations)
+        client = self._claim_client(conn, request.client_id, actor, now, lock=True)
+        last_mid = client["last_mid"]
+        stored = self._stored_results(conn, request.client_id,
+                                      [m.mid for m in request.mutations if m.mid <= last_mid])
+        results, changes = [], []
+        for mutation in request.mutations:
+            if mutation.mid <= last_mid:
+                results.append(self._duplicate(conn, mutation, stored.get(mutation.mid)))
+                continue
+            if mutation.mid != last_mid + 1:
+                break  # a gap: the client re-sends from last_mid + 1
+            ctx = WriteContext(conn=conn, actor=actor, now=now, client_time=mutation.client_time,
+                               client_id=request.client_id, sent_at=request.sent_at,
+                               registry=self.registry)
+            try:
+                with conn.begin_nested():
+                    outcome, new_changes = self._apply(ctx, mutation)
+            except Rejection as rejection:
+                outcome, new_changes = {"status": "rejected", "error": rejection.as_error()}, []
+            result = {"mid": mutation.mid, "collection": mutation.collection,
+                      "id": str(mutation.id), **outcome}
+            conn.execute(sa.insert(self.tables.results).values(
+                client_id=request.client_id, mid=mutation.mid, created_at=now,
+                result={k: v for k, v in result.items() if k != "record"}))
+            results.append(result)
+            changes.extend(new_changes)
+            last_mid = mutation.mid
+        conn.execute(sa.update(self.tables.clients)
+                     .where(self.tables.clients.c.client_id == request.client_id)
+                     .values(last_mid=last_mid, last_seen_at=now))
+        log_changes(conn, self.tables, changes, now)
+        return {"last_mid": last_mid, "results": results}
+
+    def _claim_client(self, conn: sa.Connection, client_id: uuid.UUID, actor: Actor,
+                      now: datetime, *, lock: bool) -> dict:
+        """The client's state, registering it to this user on first contact.
+
+        Locked during a push, so that a retry racing the original waits and then
+        finds its mutations applied.
+        """
+        clients = self.tables.clients
+        query = sa.select(clients).where(clients.c.client_id == client_id)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(clients).values(
+                        client_id=client_id, user_id=actor.user_id, last_mid=0,
+                        created_at=now, last_seen_at=now))
+            except sa.exc.IntegrityError:
+                pass  # registered by a concurrent request a moment ago
+            row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        if row["user_id"] != actor.user_id:
+            raise SyncRequestError(403, "client_not_yours",
+                                   "This client_id belongs to another user; start a new one.")
+        return dict(row)
+
+    def _stored_results(self, conn: sa.Connection, client_id: uuid.UUID,
+                        mids: list[int]) -> dict[int, dict]:
+        if not mids:
+            return {}
+        results = self.tables.results
+        rows = conn.execute(sa.select(results.c.mid, results.c.result).where(
+            results.c.client_id == client_id, results.c.mid.in_(mids)))
+        return {row.mid: row.result for row in rows}
+
+    def _duplicate(self, conn: sa.Connection, mutation: Mutation, original: dict | None) -> dict:
+        result = {"mid": mutation.mid, "status": "duplicate", "collection": mutation.collection,
+                  "id": str(mutation.id), "original": original}
+        collection = self.registry.get(mutation.collection)
+        if collection is not None and collection.rule != REFERENCE:
+            current = self._load(conn, collection, mutation.id)
+            if current is not None:
+                result["version"] = current["version"]
+                result["record"] = self.to_record(collection, current)
+        return result
+
+    def _apply(self, ctx: WriteContext, mutation: Mutation) -> tuple[dict, list[Change]]:
+        collection = self.registry.get(mutation.collection)
+        if collection is None:
+            raise Rejection("unknown_collection", f"There is no collection {mutation.collection!r}.")
+        if collection.rule == REFERENCE:
+            raise Rejection("read_only", f"{collection.name} is reference data; it is only pulled.")
+        sent = set(mutation.fields)
+        server_owned = sent & (set(collection.server_fields) | ENVELOPE_FIELDS)
+        if server_owned:
+            raise Rejection("server_owned_field", "The server sets these fields itself.",
+                            {"fields": sorted(server_owned)})
+        unknown = sent - collection.client_fields
+        if unknown:
+            raise Rejection("unknown_field", f"{collection.name} has no such fields.",
+                            {"fields": sorted(unknown)})
+        current = self._load(ctx.conn, collection, mutation.id, lock=True)
+        if mutation.op == "create":
+            return self._create(ctx, collection, mutation, current)
+        if collection.rule == APPEND_ONLY:
+            raise Rejection("immutable", f"{collection.name} records cannot change once made.")
+        if current is None or not self._visible(ctx.actor, collection, current):
+            raise Rejection("not_found", "No such record.")
+        if not collection.can_write(ctx, current, mutation.op):
+            raise Rejection("forbidden", "You may not change this record.")
+        if mutation.op == "delete":
+            return self._delete(ctx, collection, mutation, current)
+        return self._update(ctx, collection, mutation, current)
+
+    def _validate(self, collection: Collection, fields: dict, *, partial: bool) -> dict:
+        try:
+            return collection.schema().load(fields, partial=partial)
+        except ma.ValidationError as error:
+            raise Rejection("invalid_fields", "Some fields are not valid.",
+                            {"fields": error.messages}) from error
+
+    def _create(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
+                current: dict | None) -> tuple[dict, list[Change]]:
+        values = self._validate(collection, mutation.fields, partial=False)
+        if current is not None:
+            # The same create again (a retry from a reinstalled outbox) changes nothing.
+            if not current.get("deleted") and all(current.get(k) == v for k, v in values.items()):
+                return ({"status": "applied", "version": current["version"],
+                         "record": self.to_record(collection, current)}, [])
+            raise Rejection("id_taken", "Another record already has this id.")
+        if not collection.can_write(ctx, None, "create"):
+            raise Rejection("forbidden", f"You may not create {collection.name} records.")
+        stamp = [1, clock_stamp(ctx.client_time), str(ctx.client_id)]
+        row = {**values, **collection.prepare_create(ctx, values), "id": mutation.id, "version": 1,
+               "created_at": ctx.now, "updated_at": ctx.now, "deleted": False,
+               "field_clock": {name: stamp for name in values}}
+        audience = collection.audience(row)
+        row["scope_path"] = audience.scope_path
+        ctx.conn.execute(sa.insert(collection.table).values(**row))
+        return ({"status": "applied", "version": 1, "record": self.to_record(collection, row)},
+                [Change(collection.name, mutation.id, 1, False, audience)])
+
+    def _update(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
+                current: dict) -> tuple[dict, list[Change]]:
+        values = self._validate(collection, mutation.fields, partial=True)
+        if current["deleted"]:
+            conflict = self._conflict(ctx, collection, mutation, current, kind="delete_wins",
+                                      losing=_jsonable(values), winning=None,
+                                      reason="The record was deleted; delete wins.")
+            return ({"status": "merged", "version": current["version"],
+                     "record": self.tombstone(collection, current), "conflict": [conflict]}, [])
+        base = mutation.base_version
+        if base > current["version"]:
+            raise Rejection("bad_base_version",
+                            f"base_version {base} is newer than the record ({current['version']}).")
+        stale = base < current["version"]
+        applied, conflicts, refused = {}, [], {}
+        workflow_fields = collection.workflow.fields if collection.workflow else ()
+        transitions = {k: v for k, v in values.items() if k in workflow_fields and v != current[k]}
+        if transitions:
+            try:
+                collection.workflow.check(ctx, current, transitions)
+                applied.update(transitions)
+            except Rejection as rejection:
+                if set(values) <= set(workflow_fields):
+                    raise Rejection(rejection.code, rejection.message, {
+                        **rejection.details, "current": {k: serialize_value(current[k])
+                                                         for k in workflow_fields}}) from None
+                for name, value in transitions.items():
+                    refused[name] = rejection.as_error()
+                    conflicts.append(self._conflict(
+                        ctx, collection, mutation, current, kind="workflow", field=name,
+                        losing=_jsonable(value), winning=serialize_value(current[name]),
+                        reason=rejection.message))
+        mine = (clock_stamp(ctx.client_time), str(ctx.client_id))
+        clock = current.get("field_clock") or {}
+        for name, value in values.items():
+            if name in workflow_fields or value == current[name]:
+                continue
+            stamp = clock.get(name)
+            if not (stale and stamp and stamp[0] > base):
+                applied[name] = value  # the server has not touched it since the client's base
+                continue
+            client_wins = mine > (stamp[1], stamp[2])
+            if client_wins:
+                applied[name] = value
+            conflicts.append(self._conflict(
+                ctx, collection, mutation, current, kind="field", field=name,
+                losing=serialize_value(current[name]) if client_wins else _jsonable(value),
+                winning=_jsonable(value) if client_wins else serialize_value(current[name]),
+                reason="Both sides changed this field; the later edit wins."))
+        status = "merged" if (stale or conflicts or refused) else "applied"
+        extra = {"conflict": conflicts} if conflicts else {}
+        if refused:
+            extra["refused_fields"] = refused
+        if not applied:
+            return ({"status": status, "version": current["version"],
+                     "record": self.to_record(collection, current), **extra}, [])
+        version = current["version"] + 1
+        new_clock = {**clock, **{name: [version, *mine] for name in applied}}
+        changes = {**applied, **collection.prepare_update(ctx, current, applied)}
+        row = {**current, **changes, "version": version, "updated_at": ctx.now,
+               "field_clock": new_clock}
+        audience = collection.audience(row)
+        ctx.conn.execute(sa.update(collection.table).where(collection.table.c.id == current["id"])
+                         .values(**changes, version=version, updated_at=ctx.now,
+                                 field_clock=new_clock, scope_path=audience.scope_path))
+        return ({"status": status, "version": version, "record": self.to_record(collection, row),
+                 **extra}, [Change(collection.name, current["id"], version, False, audience)])
+
+    def _delete(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
+                current: dict) -> tuple[dict, list[Change]]:
+        if current["deleted"]:
+            return ({"status": "applied", "version": current["version"],
+                     "record": self.tombstone(collection, current)}, [])
+        if mutation.base_version > current["version"]:
+            raise Rejection("bad_base_version", "base_version is newer than the record.")
+        conflicts = []
+        if mutation.base_version < current["version"]:
+            # Delete wins, but the edits the deleting client never saw are kept for review.
+            conflicts.append(self._conflict(
+                ctx, collection, mutation, current, kind="delete_wins",
+                losing=self.to_record(collection, current), winning=None,
+                reason="Deleted on a stale version; the edits it never saw are kept here."))
+        version = current["version"] + 1
+        ctx.conn.execute(sa.update(collection.table).where(collection.table.c.id == current["id"])
+                         .values(deleted=True, version=version, updated_at=ctx.now))
+        row = {**current, "deleted": True, "version": version, "updated_at": ctx.now}
+        result = {"status": "merged" if conflicts else "applied", "version": version,
+                  "record": self.tombstone(collection, row)}
+        if conflicts:
+            result["conflict"] = conflicts
+        return result, [Change(collection.name, current["id"], version, True,
+                               collection.audience(current))]
+
+    def _conflict(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
+                  current: dict, *, kind: str, losing: Any, winning: Any, reason: str,
+                  field: str | None = None) -> dict:
+        audience = collection.audience(current)
+        conflict_id = uuid.uuid4()
+        ctx.conn.execute(sa.insert(self.tables.conflicts).values(
+            id=conflict_id, collection=collection.name, record_id=current["id"], kind=kind,
+            field=field, losing_value=losing, winning_value=winning, client_id=ctx.client_id,
+            user_id=ctx.actor.user_id, mid=mutation.mid, base_version=mutation.base_version,
+            server_version=current["version"], scope_path=audience.scope_path,
+            owner_id=audience.owner_id, reason=reason, created_at=ctx.now))
+        return {"id": str(conflict_id), "kind": kind, "field": field, "losing_value": losing,
+                "winning_value": winning}
+
+    # -- records -----------------------------------------------------------------------
+
+    def _load(self, conn: sa.Connection, collection: Collection, record_id: uuid.UUID,
+              *, lock: bool = False) -> dict | None:
+        query = sa.select(collection.table).where(collection.table.c.id == record_id)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        return dict(row) if row else None
+
+    def _visible(self, actor: Actor, collection: Collection, record: dict) -> bool:
+        audience = collection.audience(record)
+        return actor.scope.covers(audience.scope_path, audience.owner_id, audience.is_public)
+
+    def to_record(self, collection: Collection, row: dict) -> dict:
+        if collection.to_record is not None:
+            body = collection.to_record(row)
+        else:
+            body = {name: serialize_value(row.get(name)) for name in collection.record_fields}
+        return {"id": str(row["id"]), "version": row["version"],
+                "updated_at": serialize_value(row["updated_at"]), "deleted": False, **body}
+
+    def tombstone(self, _collection: Collection, row: dict) -> dict:
+        return {"id": str(row["id"]), "version": row["version"], "deleted": True,
+                "updated_at": serialize_value(row["updated_at"])}
+
+    # -- pull ----------------------------------------------------------------------------
+
+    def pull(self, conn: sa.Connection, actor: Actor, client_id: Any, cursor_token: str | None,
+             limit: int, now: datetime) -> dict:
+        client_uuid = parse_uuid(client_id, "client_id")
+        client = self._claim_client(conn, client_uuid, actor, now, lock=False)
+        if not 1 <= limit <= self.max_pull_limit:
+            raise SyncRequestError(400, "bad_limit", f"limit must be 1–{self.max_pull_limit}.")
+        top, horizon = last_seq(conn, self.tables)
+        signature = actor.scope.signature()
+        if cursor_token is None:
+            cursor = Cursor(seq=0, snapshot=top, scope=signature)
+        else:
+            cursor = self.codec.decode(cursor_token)
+            if cursor is None:
+                raise SyncRequestError(410, "cursor_unknown", "This cursor is not ours; pull from scratch.")
+            if cursor.leaving is None and max(cursor.seq, cursor.snapshot) < horizon:
+                raise SyncRequestError(410, "cursor_expired",
+                                       "Changes this old were compacted; pull from scratch.")
+        if cursor.scope != signature:
+            # The user's scope changed: first remove what they may no longer see.
+            cursor = Cursor(seq=0, scope=signature, leaving=cursor.leaving or cursor.scope)
+        if cursor.leaving is not None:
+            page, cursor, has_more = self._leave_scope(conn, actor, cursor, limit, top)
+        else:
+            page, cursor, has_more = self._changes(conn, actor.scope, cursor, limit)
+        return {"changes": page, "cursor": self.codec.encode(cursor), "has_more": has_more,
+                "last_mid": client["last_mid"]}
+
+    def _leave_scope(self, conn: sa.Connection, actor: Actor, cursor: Cursor, limit: int,
+                     top: int) -> tuple[list[dict], Cursor, bool]:
+        changes = self.tables.changes
+        old = Scope.from_signature(actor.user_id, cursor.leaving)
+        rows = conn.execute(
+            sa.select(changes.c.collection, changes.c.record_id, changes.c.seq, changes.c.version)
+            .where(changes.c.seq > cursor.seq, changes.c.deleted.is_(False),
+                   old.clause(changes), sa.not_(actor.scope.clause(changes)))
+            .order_by(changes.c.seq).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        page = [{"collection": r.collection, "id": str(r.record_id), "version": r.version,
+                 "deleted": True, "reason": "scope"} for r in rows]
+        if more:
+            return page, replace(cursor, seq=rows[-1].seq), True
+        # Done leaving: a snapshot of the new scope follows.
+        return page, Cursor(seq=0, snapshot=top, scope=cursor.scope), True
+
+    def _changes(self, conn: sa.Connection, scope: Scope, cursor: Cursor,
+                 limit: int) -> tuple[list[dict], Cursor, bool]:
+        changes = self.tables.changes
+        rows = conn.execute(
+            sa.select(changes.c.collection, changes.c.record_id, changes.c.seq,
+                      changes.c.version, changes.c.deleted)
+            .where(changes.c.seq > cursor.seq, scope.clause(changes),
+                   # A tombstone from before this snapshot began is no news to its client.
+                   sa.not_(sa.and_(changes.c.deleted.is_(True), changes.c.seq <= cursor.snapshot)))
+            .order_by(changes.c.seq).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        records = self._fetch(conn, rows)
+        page = []
+        for row in rows:
+            collection = self.registry.get(row.collection)
+            record = records.get((row.collection, row.record_id))
+            if collection is None:
+                continue
+            if row.deleted or record is None or record.get("deleted"):
+                page.append({"collection": row.collection, "id": str(row.record_id),
+                             "version": record["version"] if record else row.version,
+                             "deleted": True})
+            else:
+                page.append({"collection": row.collection, "id": str(row.record_id),
+                             "version": record["version"],
+                             "record": self.to_record(collection, record)})
+        next_cursor = replace(cursor, seq=rows[-1].seq) if rows else cursor
+        return page, next_cursor, more
+
+    def _fetch(self, conn: sa.Connection, rows) -> dict[tuple[str, uuid.UUID], dict]:
+        wanted: dict[str, list[uuid.UUID]] = {}
+        for row in rows:
+            if not row.deleted:
+                wanted.setdefault(row.collection, []).append(row.record_id)
+        found = {}
+        for name, ids in wanted.items():
+            collection = self.registry.get(name)
+            if collection is None:
+                continue
+            table = collection.table
+            for record in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings():
+                found[(name, record["id"])] = dict(record)
+        return found
+
+    # -- changes made on the server -------------------------------------------------------
+
+    def apply_server_change(self, conn: sa.Connection, collection_name: str,
+                            record_id: uuid.UUID, changes: dict, now: datetime, *,
+                            undelete: bool = False) -> dict:
+        """Change a record as the server (a conflict resolution, a computed field).
+
+        It is an ordinary change: new version, new seq, pulled by every client that
+        may see the record.
+        """
+        collection = self.registry.get(collection_name)
+        current = self._load(conn, collection, record_id, lock=True)
+        if current is None:
+            raise Rejection("not_found", "No such record.")
+        version = current["version"] + 1
+        stamp = [version, clock_stamp(now), "server"]
+        clock = {**(current.get("field_clock") or {}), **{name: stamp for name in changes}}
+        values = {**changes, "version": version, "updated_at": now, "field_clock": clock}
+        if undelete:
+            values["deleted"] = False
+        row = {**current, **values}
+        audience = collection.audience(row)
+        values["scope_path"] = audience.scope_path
+        conn.execute(sa.update(collection.table).where(collection.table.c.id == record_id)
+                     .values(**values))
+        log_changes(conn, self.tables, [Change(collection.name, record_id, version,
+                                               bool(row.get("deleted")), audience)], now)
+        return self.to_record(collection, row)
+
+    def touch(self, conn: sa.Connection, collection_name: str, record_ids: list[uuid.UUID],
+              now: datetime) -> None:
+        """The server changed these records itself: new versions, logged for pull."""
+        collection = self.registry.get(collection_name)
+        table = collection.table
+        if not record_ids:
+            return
+        conn.execute(sa.update(table).where(table.c.id.in_(record_ids))
+                     .values(version=table.c.version + 1, updated_at=now))
+        rows = conn.execute(sa.select(table).where(table.c.id.in_(record_ids))).mappings()
+        log_changes(conn, self.tables, [
+            Change(collection.name, row["id"], row["version"], bool(row.get("deleted")),
+                   collection.audience(dict(row))) for row in rows], now)
+
+    def log_external(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
+        """Log changes to records a feature writes itself (reference data such as regions)."""
+        log_changes(conn, self.tables, changes, now)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return serialize_value(value)

@@ -1,0 +1,137 @@
+"""The collections a client may sync, each with its schema, conflict rule, scope and hooks.
+
+Feature packages declare their collections (backend/<feature>/sync.py) and register
+them; the engine knows nothing else about them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from sync.scope import Scope
+
+APPEND_ONLY = "append_only"   # immutable after create (track points, punches, photos)
+MERGE = "merge"               # field-level merge, last writer wins per field
+REFERENCE = "reference"       # pull only (regions, categories, halls, services)
+RULES = (APPEND_ONLY, MERGE, REFERENCE)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user a request acts for."""
+
+    user_id: uuid.UUID
+    roles: frozenset[str]
+    scope: Scope
+    # Where new records of this user belong when nothing better is known (a worker's grid).
+    home_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may pull a record: those whose scope covers its path, its owner, or everyone."""
+
+    scope_path: str | None = None
+    owner_id: uuid.UUID | None = None
+    is_public: bool = False
+
+
+@dataclass
+class WriteContext:
+    """What hooks get: the connection (same transaction), the actor and the mutation's clocks."""
+
+    conn: sa.Connection
+    actor: Actor
+    now: datetime
+    client_time: datetime
+    client_id: uuid.UUID
+    sent_at: datetime | None = None
+    registry: Registry | None = None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """Fields decided by a state machine, never by time (a report's `status`)."""
+
+    fields: tuple[str, ...]
+    # (ctx, current record, requested changes of workflow fields) → None, or a Rejection to raise
+    check: Callable[[WriteContext, dict, dict], None]
+
+
+def _no_extra(_ctx: WriteContext, _values: dict) -> dict:
+    return {}
+
+
+def _no_update_extra(_ctx: WriteContext, _record: dict, _changes: dict) -> dict:
+    return {}
+
+
+def _allow(_ctx: WriteContext, _record: dict | None, _op: str) -> bool:
+    return True
+
+
+@dataclass
+class Collection:
+    name: str
+    table: sa.Table
+    rule: str
+    # Validates what a client may send; the field names are the client-writable fields.
+    schema: type[ma.Schema] | None = None
+    # Fields the server fills; sent to clients, never taken from them.
+    server_fields: tuple[str, ...] = ()
+    audience: Callable[[dict], Audience] = lambda _record: Audience(is_public=True)
+    # Server-owned values of a new record (may raise Rejection).
+    prepare_create: Callable[[WriteContext, dict], dict] = _no_extra
+    # Server-owned values that follow from accepted changes (may raise Rejection).
+    prepare_update: Callable[[WriteContext, dict, dict], dict] = _no_update_extra
+    # May this actor create/update/delete this record? (record is None for create)
+    can_write: Callable[[WriteContext, dict | None, str], bool] = _allow
+    workflow: Workflow | None = None
+    # How a row becomes the record clients see, when not simply its fields.
+    to_record: Callable[[dict], dict] | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"unknown conflict rule {self.rule!r}")
+        if self.rule != REFERENCE and self.schema is None:
+            raise ValueError(f"collection {self.name} needs a schema of client fields")
+
+    @property
+    def client_fields(self) -> frozenset[str]:
+        return frozenset(self.schema().fields) if self.schema else frozenset()
+
+    @property
+    def record_fields(self) -> tuple[str, ...]:
+        return tuple(sorted(self.client_fields)) + tuple(self.server_fields)
+
+
+@dataclass
+class Registry:
+    collections: dict[str, Collection] = field(default_factory=dict)
+
+    def register(self, collection: Collection) -> None:
+        if collection.name in self.collections:
+            raise ValueError(f"collection {collection.name} registered twice")
+        self.collections[collection.name] = collection
+
+    def get(self, name: str) -> Collection | None:
+        return self.collections.get(name)
+
+    def __iter__(self):
+        return iter(self.collections.values())
+
+
+def serialize_value(value: Any) -> Any:
+    """A column value as JSON: UUIDs as strings, times as ISO 8601 UTC."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
