@@ -10,9 +10,12 @@ from shapely.geometry import box, mapping
 from backend.accounts.models import User
 from backend.accounts.services import hash_password
 from backend.extensions import db
+from backend.incidents.services import add_category
 from backend.regions.geometry import boundary_text
 from backend.regions.models import Region
 from backend.regions.services import bump_revision
+from backend.regions.sync import region_change
+from backend.sync_adapter.services import log_reference_changes
 
 PASSWORD = "correct horse 42"
 
@@ -44,7 +47,7 @@ def cell_center(col: int, row: int) -> tuple[float, float]:
 
 
 def _add(city: City, code: str, level: str, geometry, parent: Region | None) -> Region:
-    region = Region(id=uuid.uuid4(), code=code, name=f"{level} {code}", level=level,
+    region = Region(id=uuid.uuid4(), code=code, name=f"{level} {code}", level=level, version=1,
                     parent_id=parent.id if parent else None,
                     boundary_geojson=boundary_text(mapping(geometry)))
     region.path = f"{parent.path if parent else '/'}{region.id}/"
@@ -70,8 +73,15 @@ def make_city() -> City:
                 for g in (1, 2):
                     _add(city, f"D{d}S{s}C{c}G{g}", "grid", cell_box(col0 + g - 1, row), community)
     bump_revision()
+    log_reference_changes("regions", [region_change(r.id, 1, r.path) for r in city.regions.values()])
     db.session.commit()
     return city
+
+
+def make_category(code: str = "road.pothole", *, time_limit_h: int = 48):
+    category = add_category(code=code, name=code, time_limit_h=time_limit_h)
+    db.session.commit()
+    return category
 
 
 def make_user(username: str | None = None, *, roles=("citizen",), region: Region | None = None,

@@ -15,3 +15,8 @@ def setting(name: str) -> Any:
 def process_cache() -> dict:
     """A per-process cache that lives as long as the app (e.g. the point-in-grid index)."""
     return current_app.extensions.setdefault("civicgrid.cache", {})
+
+
+def instance_path() -> str:
+    """The app's instance folder, where local state lives (the SQLite file, blobs)."""
+    return current_app.instance_path

@@ -15,6 +15,10 @@ from backend.accounts import services as accounts
 from backend.accounts.models import User
 from backend.common.settings import setting
 from backend.extensions import db
+from backend.incidents import services as incidents
+from backend.incidents.models import Category
+from backend.queue import services as queue
+from backend.queue.models import Hall
 from backend.regions.importer import RawFeature, import_regions
 from backend.regions.models import Region
 from backend.regions.synthetic import lattice_city
@@ -32,6 +36,22 @@ STREETS = {
     ("south", "east"): ("371311002", "盛庄街道", ["册山社区", "盛庄社区"]),
 }
 GRID_NUMERALS = "一二三"
+
+# Part of the city-management catalogue (城市管理部件和事件), with time limits in hours.
+DEMO_CATEGORIES = (
+    ("road.pothole", "道路破损", "Damaged road", 48),
+    ("road.manhole", "井盖缺失破损", "Missing or broken manhole cover", 4),
+    ("sanitation.garbage", "垃圾暴露", "Exposed garbage", 8),
+    ("sanitation.overflow", "垃圾桶满溢", "Overflowing bin", 12),
+    ("order.street_vendor", "占道经营", "Street vending on the road", 24),
+    ("order.illegal_parking", "违规停车", "Illegal parking", 24),
+    ("facility.streetlight", "路灯不亮", "Street light out", 72),
+    ("greenery.damaged", "绿化损坏", "Damaged greenery", 72),
+    ("safety.hazard", "安全隐患", "Safety hazard", 24),
+    ("dispute.neighbour", "邻里纠纷", "Neighbour dispute", 168),
+)
+DEMO_HALL = {"name": "临沂市政务服务中心", "lat": 35.0525, "lon": 118.3405, "fence_radius_m": 200.0,
+             "services": [("A", "不动产登记"), ("B", "企业开办"), ("C", "社保医保"), ("D", "户籍证照")]}
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,7 @@ def database_is_empty() -> bool:
 
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
-    added = {"regions": 0, "accounts": 0}
+    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -107,5 +127,13 @@ def load_demo_city() -> dict:
                              display_name=account.display_name,
                              region_id=region_ids.get(account.region_code))
         added["accounts"] += 1
+    if db.session.scalar(select(Category.id).limit(1)) is None:
+        for code, name, name_en, hours in DEMO_CATEGORIES:
+            incidents.add_category(code=code, name=name, name_en=name_en, time_limit_h=hours,
+                                   parent_code=code.split(".")[0])
+            added["categories"] += 1
+    if db.session.scalar(select(Hall.id).limit(1)) is None:
+        queue.add_hall(**DEMO_HALL)
+        added["halls"] += 1
     db.session.commit()
     return added

@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from backend.common.settings import setting
+from backend.extensions import db
 from backend.incidents.models import CaseCounter, Category
+from backend.sync_adapter.services import log_reference_changes
+from sync.registry import Audience
 
 
 def find_category(conn: sa.Connection, code: str) -> dict | None:
@@ -37,3 +40,14 @@ def next_case_code(conn: sa.Connection, district_code: str, reported_at: datetim
         except sa.exc.IntegrityError:
             return next_case_code(conn, district_code, reported_at)
     return f"{prefix}{number:04d}"
+
+
+def add_category(*, code: str, name: str, time_limit_h: int, name_en: str = "",
+                 parent_code: str | None = None) -> Category:
+    """Add a category to the catalogue (in the caller's transaction); phones pull it."""
+    category = Category(code=code, name=name, name_en=name_en, parent_code=parent_code,
+                        time_limit_h=time_limit_h, version=1)
+    db.session.add(category)
+    db.session.flush()
+    log_reference_changes("categories", [(category.id, 1, False, Audience(is_public=True))])
+    return category

@@ -25,6 +25,8 @@ from backend.extensions import db
 from backend.regions.geometry import GeometryError, boundary_text, parse_boundary, share_outside
 from backend.regions.models import LEVEL_DEPTH, LEVELS, Region, parent_level
 from backend.regions.services import bump_revision
+from backend.regions.sync import region_change
+from backend.sync_adapter.services import log_reference_changes
 
 Progress = Callable[[str, int, int], None]
 
@@ -472,6 +474,7 @@ def _write(checker: _Checker, progress: Progress) -> ImportSummary:
             db.session.execute(insert(Region.__table__), rows[start:start + INSERT_CHUNK])
             progress("write", min(start + INSERT_CHUNK, total), total)
         bump_revision()
+        log_reference_changes("regions", [region_change(row["id"], 1, row["path"]) for row in rows])
         db.session.commit()
     except Exception:
         db.session.rollback()

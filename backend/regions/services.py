@@ -18,6 +18,8 @@ from backend.extensions import db
 from backend.regions.geometry import GeometryError, boundary_text, parse_boundary, share_outside
 from backend.regions.grid_index import GridIndex
 from backend.regions.models import LEVELS, Region, RegionsRevision, child_level
+from backend.regions.sync import region_change
+from backend.sync_adapter.services import log_reference_changes
 
 MAX_GEOJSON_FEATURES = 5000
 
@@ -211,8 +213,10 @@ def create_region(*, code: str, name: str, boundary: dict,
                     name=name.strip())
     region.path = f"{parent.path if parent else '/'}{region.id}/"
     _set_boundary(region, normalized, polygon)
+    region.version = 1
     db.session.add(region)
     bump_revision()
+    log_reference_changes("regions", [region_change(region.id, 1, region.path)])
     commit_or_conflict(f"The code '{code}' is taken.", "code_taken")
     return region
 
@@ -228,7 +232,9 @@ def update_region(region_id: uuid.UUID, changes: dict) -> Region:
         region.code = changes["code"].strip()
     if "name" in changes:
         region.name = changes["name"].strip()
+    region.version += 1
     bump_revision()
+    log_reference_changes("regions", [region_change(region.id, region.version, region.path)])
     commit_or_conflict(f"The code '{region.code}' is taken.", "code_taken")
     return region
 
@@ -244,4 +250,6 @@ def delete_region(region_id: uuid.UUID) -> None:
         db.session.rollback()
         raise Conflict("Accounts or records still refer to this region.", code="region_in_use") from error
     bump_revision()
+    log_reference_changes("regions", [region_change(region.id, region.version + 1, region.path,
+                                                    deleted=True)])
     db.session.commit()

@@ -18,5 +18,10 @@ def region_audience(row: dict) -> Audience:
     return Audience(scope_path=row["path"])
 
 
+def region_change(region_id, version: int, path: str, deleted: bool = False) -> tuple:
+    """A change of a region, as the sync log wants it."""
+    return (region_id, version, deleted, Audience(scope_path=path))
+
+
 COLLECTIONS = [Collection(name="regions", table=Region.__table__, rule=REFERENCE,
                           audience=region_audience, to_record=region_record)]
