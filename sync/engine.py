@@ -178,6 +178,7 @@ class Engine:
         row = {**values, **collection.prepare_create(ctx, values), "id": mutation.id, "version": 1,
                "created_at": ctx.now, "updated_at": ctx.now, "deleted": False,
                "field_clock": {name: stamp for name in values}}
+        _fill_defaults(collection.table, row)
         audience = collection.audience(row)
         row["scope_path"] = audience.scope_path
         ctx.conn.execute(sa.insert(collection.table).values(**row))
@@ -453,6 +454,14 @@ class Engine:
     def log_external(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
         """Log changes to records a feature writes itself (reference data such as regions)."""
         log_changes(conn, self.tables, changes, now)
+
+
+def _fill_defaults(table: sa.Table, row: dict) -> None:
+    """Put the columns' own defaults in, so the record we answer with is the one stored."""
+    for column in table.columns:
+        if column.name not in row:
+            default = column.default
+            row[column.name] = default.arg if default is not None and default.is_scalar else None
 
 
 def _jsonable(value: Any) -> Any:

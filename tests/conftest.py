@@ -112,3 +112,21 @@ def login_as(client, db):
         return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
     return _login
+
+
+@pytest.fixture
+def field_city(client, city):
+    """The small city with a category and its people: two workers in one street, one in
+    another district, the street's supervisor and an admin."""
+    from types import SimpleNamespace
+
+    factories.make_category("road.pothole", time_limit_h=48)
+    people = SimpleNamespace(
+        city=city,
+        w1=factories.make_user("w1", roles=["worker"], region=city["D1S1C1G1"]),
+        w2=factories.make_user("w2", roles=["worker"], region=city["D1S1C1G2"]),
+        w3=factories.make_user("w3", roles=["worker"], region=city["D2S1C1G1"]),
+        boss=factories.make_user("boss", roles=["supervisor"], region=city["D1S1"]),
+        admin=factories.make_user("root", roles=["admin"]),
+    )
+    return people

@@ -46,7 +46,8 @@ class Pull(MethodView):
     @sync_blp.alt_response(410, description="Unknown or expired cursor: pull from scratch.")
     def get(self, args):
         """Changes in my scope since the cursor (a snapshot without one), in commit order."""
-        return services.pull(current_user(), args["client_id"], args.get("cursor"), args["limit"])
+        return services.pull(current_user(), args["client_id"], args.get("cursor") or None,
+                             args["limit"])
 
 
 @sync_blp.route("/conflicts")
