@@ -113,8 +113,10 @@ def register_api(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from backend.demo.cli import demo_cli
     from backend.regions.cli import regions_cli
+    from backend.sync_adapter.cli import sync_cli
 
     app.cli.add_command(regions_cli)
+    app.cli.add_command(sync_cli)
     app.cli.add_command(demo_cli)
 
 

@@ -34,7 +34,10 @@ class Scope:
     def clause(self, changes: sa.Table) -> sa.ColumnElement[bool]:
         if self.everything:
             return sa.true()
-        terms = [changes.c.is_public.is_(True), changes.c.owner_id == self.user_id]
+        # Never NULL, so that NOT(clause) means "outside this scope" (leaving a scope).
+        terms = [changes.c.is_public.is_(True),
+                 sa.and_(changes.c.owner_id.is_not(None), changes.c.owner_id == self.user_id)]
         if self.path_prefix:
-            terms.append(changes.c.scope_path.startswith(self.path_prefix, autoescape=True))
+            terms.append(sa.and_(changes.c.scope_path.is_not(None),
+                                 changes.c.scope_path.startswith(self.path_prefix, autoescape=True)))
         return sa.or_(*terms)

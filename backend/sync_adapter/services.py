@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from backend.common.auth import RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.time import utcnow
 from backend.errors import AppError, BadRequest, Conflict, Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from backend.extensions import db
-from backend.sync_adapter.models import SyncConflict
+from backend.sync_adapter.models import SyncChange, SyncConflict, SyncCounter, SyncResult
 from backend.sync_adapter.registry import engine
 from sync.changelog import Change
 from sync.errors import Rejection, SyncRequestError
@@ -142,3 +143,24 @@ def _restore(user, conflict: SyncConflict) -> None:
                                      undelete=conflict.kind == "delete_wins")
     except Rejection as error:
         raise NotFound(error.message, code=error.code) from error
+
+
+# -- retention --------------------------------------------------------------------------
+
+def compact(retention_days: int) -> dict:
+    """Forget tombstones and per-mutation results older than the retention period.
+
+    Clients whose cursor is older than the newest forgotten tombstone get 410 and
+    re-snapshot (their outbox stays). Client rows themselves are kept: their last_mid
+    is what makes a very late retry a duplicate rather than a second apply.
+    """
+    horizon_time = utcnow() - timedelta(days=retention_days)
+    old_tombstones = (SyncChange.deleted.is_(True)) & (SyncChange.changed_at <= horizon_time)
+    horizon = db.session.scalar(select(func.max(SyncChange.seq)).where(old_tombstones))
+    removed = db.session.execute(delete(SyncChange).where(old_tombstones)).rowcount
+    if horizon is not None:
+        db.session.execute(update(SyncCounter).where(SyncCounter.id == 1, SyncCounter.horizon_seq < horizon)
+                           .values(horizon_seq=horizon))
+    results = db.session.execute(delete(SyncResult).where(SyncResult.created_at <= horizon_time)).rowcount
+    db.session.commit()
+    return {"tombstones": removed, "results": results, "horizon_seq": horizon}
