@@ -30,19 +30,48 @@ db: $(VENV)/.runtime-installed
 run: db
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-## Lint, then every test on SQLite and PostgreSQL.
-test: $(VENV)/.dev-installed
+## Lint, the JS unit tests, then every test on SQLite and PostgreSQL
+## (the browser tests run once, on their own SQLite live server).
+test: $(VENV)/.dev-installed browser-deps
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory test-js
 	$(BIN)/python -m pytest
 
 ## The quick loop: SQLite only.
-test-sqlite: $(VENV)/.dev-installed
+test-sqlite: $(VENV)/.dev-installed browser-deps
+	@$(MAKE) --no-print-directory test-js
 	CIVICGRID_TEST_DBS=sqlite $(BIN)/python -m pytest
+
+.PHONY: browser-deps test-js
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 \
+	chromium fonts-noto-cjk
+
+## Debian's Chromium and CJK fonts for the browser tests (Playwright cannot download
+## its own browser here; without the fonts Chinese renders as boxes). Free once there.
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+	  echo "browser tests: installing chromium and fonts-noto-cjk with apt-get"; \
+	  $(APT_INSTALL) || { apt-get update -q && $(APT_INSTALL); } || { \
+	    echo "FATAL: 'apt-get install chromium fonts-noto-cjk' failed (it needs root and Debian's" \
+	      "package lists). The browser tests need $(CHROMIUM); install it, or run the other" \
+	      "tests with: $(BIN)/python -m pytest -m 'not browser'" >&2; exit 1; }; \
+	  [ -x $(CHROMIUM) ] || { echo "FATAL: apt-get succeeded but $(CHROMIUM) is missing" >&2; exit 1; }; \
+	fi
+
+## JS unit tests with node's own runner, when tests/js/ has any *.test.mjs.
+test-js:
+	@if [ -n "$$(find tests/js -name '*.test.mjs' 2>/dev/null)" ]; then \
+	  command -v node >/dev/null || { echo "FATAL: tests/js/ needs Node.js 20 (node)" >&2; exit 1; }; \
+	  echo "node --test tests/js/"; node --test tests/js/; \
+	fi
 
 ## Benchmarks (not part of `make test`): they print their figures.
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/point_in_grid.py
 	$(BIN)/python bench/import_city.py
+	$(BIN)/python bench/sync_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

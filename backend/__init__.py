@@ -50,16 +50,32 @@ def init_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL lets readers go on while a gunicorn worker writes; foreign keys are off by default."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
+        # Python's sqlite3 would begin transactions itself, late, and would commit when the
+        # first SAVEPOINT is released: one push would no longer be one transaction. We take
+        # over (SQLAlchemy's documented recipe) and begin in _sqlite_begin below.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    """IMMEDIATE: take the write lock up front, so concurrent writers wait their turn
+    (busy_timeout) instead of failing when a read turns into a write."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_extensions(app: Flask) -> None:
@@ -97,13 +113,16 @@ def init_errors(app: Flask) -> None:
 def register_api(app: Flask) -> None:
     """The whole HTTP surface, in one list."""
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
+    from backend.attendance.api import attendance_blp
     from backend.extensions import api
     from backend.health.api import health_blp
+    from backend.photos.api import blobs_blp
     from backend.regions.api import regions_blp
     from backend.sync_adapter.api import sync_blp
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
-    for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp):
+    for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
+                      blobs_blp, attendance_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

@@ -50,6 +50,19 @@ class Config:
     # The city's clock: daily rules (attendance, case deadlines) are cut at its midnight.
     CITY_TIMEZONE = os.environ.get("CITY_TIMEZONE", "Asia/Shanghai")
 
+    # Attendance (考勤): a fix coarser than this margin is flagged, not trusted; a device clock
+    # may run ahead of ours by at most the skew allowance (a punch further ahead is refused);
+    # skews within the tolerance (upload time, small drift) count as none.
+    ATTENDANCE_ACCURACY_MARGIN_M = float(os.environ.get("ATTENDANCE_ACCURACY_MARGIN_M", "50"))
+    ATTENDANCE_CLOCK_SKEW_ALLOWANCE_S = _env_int("ATTENDANCE_CLOCK_SKEW_ALLOWANCE_S", 24 * 3600)
+    ATTENDANCE_CLOCK_SKEW_TOLERANCE_S = _env_int("ATTENDANCE_CLOCK_SKEW_TOLERANCE_S", 120)
+
+    # Patrol (巡查): a track point with a coarser fix than this, or one that implies moving faster
+    # than a worker on foot or bicycle can (from the last trusted point), is kept but flagged
+    # as jitter and left out of the distance.
+    PATROL_ACCURACY_LIMIT_M = float(os.environ.get("PATROL_ACCURACY_LIMIT_M", "50"))
+    PATROL_MAX_SPEED_KMH = float(os.environ.get("PATROL_MAX_SPEED_KMH", "50"))
+
     # JSON API bodies; blobs get their own, larger limit on their own route.
     MAX_CONTENT_LENGTH = _env_int("MAX_BODY_BYTES", 2 * 1024 * 1024)
 

@@ -7,10 +7,11 @@ them; the engine knows nothing else about them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ APPEND_ONLY = "append_only"   # immutable after create (track points, punches, p
 MERGE = "merge"               # field-level merge, last writer wins per field
 REFERENCE = "reference"       # pull only (regions, categories, halls, services)
 RULES = (APPEND_ONLY, MERGE, REFERENCE)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,17 @@ class WriteContext:
     client_id: uuid.UUID
     sent_at: datetime | None = None
     registry: Registry | None = None
+    # Shared by the mutations of one push (one transaction): what hooks read once and reuse,
+    # such as a category or a grid's district, instead of asking the database per mutation.
+    cache: dict = field(default_factory=dict)
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute(), once per push for this key."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            value = self.cache[key] = compute()
+            return value
 
 
 @dataclass(frozen=True)
@@ -103,13 +117,35 @@ class Collection:
         if self.rule != REFERENCE and self.schema is None:
             raise ValueError(f"collection {self.name} needs a schema of client fields")
 
-    @property
-    def client_fields(self) -> frozenset[str]:
-        return frozenset(self.schema().fields) if self.schema else frozenset()
+    # Computed once: building a marshmallow schema costs more than applying a mutation,
+    # and pull asks for the field names of every record it sends.
+    @cached_property
+    def loader(self) -> ma.Schema | None:
+        """One schema instance, reused (load() keeps no state between calls)."""
+        return self.schema() if self.schema else None
 
-    @property
+    @cached_property
+    def client_fields(self) -> frozenset[str]:
+        return frozenset(self.loader.fields) if self.loader else frozenset()
+
+    @cached_property
     def record_fields(self) -> tuple[str, ...]:
         return tuple(sorted(self.client_fields)) + tuple(self.server_fields)
+
+    # Statements built once and executed with parameters: building and compiling a statement
+    # anew for every mutation cost more than running it.
+    @cached_property
+    def select_by_id(self) -> sa.Select:
+        return sa.select(self.table).where(self.table.c.id == sa.bindparam("sync_record_id"))
+
+    @cached_property
+    def insert_row(self) -> sa.Insert:
+        return sa.insert(self.table)
+
+    @cached_property
+    def update_by_id(self) -> sa.Update:
+        """UPDATE … WHERE id = :sync_record_id; the columns set are the other parameters' keys."""
+        return sa.update(self.table).where(self.table.c.id == sa.bindparam("sync_record_id"))
 
 
 @dataclass

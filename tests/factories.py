@@ -9,6 +9,7 @@ from shapely.geometry import box, mapping
 
 from backend.accounts.models import User
 from backend.accounts.services import hash_password
+from backend.attendance.models import Punch, Shift
 from backend.extensions import db
 from backend.incidents.services import add_category
 from backend.regions.geometry import boundary_text
@@ -93,3 +94,34 @@ def make_user(username: str | None = None, *, roles=("citizen",), region: Region
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_shift(*, region: Region | None = None, worker: User | None = None, starts_at="08:30",
+               ends_at="17:30", grace_min: int = 5, weekdays: str = "1234567",
+               starts_on: str = "2026-01-01") -> Shift:
+    from datetime import date, time
+
+    shift = Shift(region_id=region.id if region else None, worker_id=worker.id if worker else None,
+                  starts_at=time.fromisoformat(starts_at), ends_at=time.fromisoformat(ends_at),
+                  grace_min=grace_min, weekdays=weekdays, starts_on=date.fromisoformat(starts_on))
+    db.session.add(shift)
+    db.session.commit()
+    return shift
+
+
+def make_punch(worker: User, punched_at: str, kind: str = "in", *, inside_fence: bool = True,
+               accuracy_m: float | None = 8.0, clock_skew_s: float | None = 0.0,
+               reason: str | None = None) -> Punch:
+    """A synced punch as the server stores it (the fence verdict given, not computed)."""
+    from datetime import datetime
+
+    when = datetime.fromisoformat(punched_at.replace("Z", "+00:00"))
+    punch = Punch(id=uuid.uuid4(), kind=kind, lat=0.0, lon=0.0, accuracy_m=accuracy_m,
+                  punched_at=when, worker_id=worker.id, inside_fence=inside_fence,
+                  distance_m=0.0 if inside_fence else 120.0, clock_skew_s=clock_skew_s,
+                  accuracy_flagged=accuracy_m is None or accuracy_m > 50, reason=reason,
+                  version=1, created_at=when, updated_at=when, deleted=False, field_clock={},
+                  scope_path=worker.region.path if worker.region else None)
+    db.session.add(punch)
+    db.session.commit()
+    return punch

@@ -1,12 +1,15 @@
-"""Attendance punches, as an append-only sync collection (fence rules: issue 5)."""
+"""Attendance punches, as an append-only sync collection; the server checks the fence."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.attendance import services
 from backend.attendance.models import Punch
 from backend.common.auth import WORKER
+from backend.errors import AppError
 from backend.patrol.sync import owned_audience
+from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, Collection, WriteContext
 
 
@@ -17,13 +20,19 @@ class PunchFields(ma.Schema):
     accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
                                  validate=ma.validate.Range(min=0))
     punched_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
+    # Why the worker punched outside the fence.
+    reason = ma.fields.String(allow_none=True, load_default=None,
+                              validate=ma.validate.Length(max=500))
 
 
-def prepare_punch(ctx: WriteContext, _values: dict) -> dict:
-    # The device's clock against ours, as of this push (a punch keeps device time).
-    skew = (ctx.sent_at - ctx.now).total_seconds() if ctx.sent_at else None
-    return {"worker_id": ctx.actor.user_id, "scope_path": ctx.actor.home_path,
-            "clock_skew_s": skew}
+def prepare_punch(ctx: WriteContext, values: dict) -> dict:
+    # Read per punch: a worker makes a few a day, and the grid row stays in the session.
+    fence = services.fence_of_path(ctx.actor.home_path)
+    try:
+        checked = services.check_punch(fence, values, now=ctx.now, sent_at=ctx.sent_at)
+    except AppError as error:
+        raise Rejection(error.code, error.message) from error
+    return {"worker_id": ctx.actor.user_id, "scope_path": ctx.actor.home_path, **checked}
 
 
 def may_punch(ctx: WriteContext, _record: dict | None, _op: str) -> bool:
@@ -32,7 +41,8 @@ def may_punch(ctx: WriteContext, _record: dict | None, _op: str) -> bool:
 
 COLLECTIONS = [
     Collection(name="attendance", table=Punch.__table__, rule=APPEND_ONLY, schema=PunchFields,
-               server_fields=("worker_id", "inside_fence", "distance_m", "clock_skew_s"),
+               server_fields=("worker_id", "inside_fence", "distance_m", "clock_skew_s",
+                              "accuracy_flagged"),
                audience=owned_audience("worker_id"), prepare_create=prepare_punch,
                can_write=may_punch),
 ]

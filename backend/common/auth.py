@@ -15,6 +15,7 @@ from flask_jwt_extended import current_user as _jwt_current_user
 from flask_jwt_extended import verify_jwt_in_request
 
 from backend.errors import Forbidden
+from backend.extensions import db
 
 ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN = "admin", "supervisor", "worker", "clerk", "citizen"
 ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN)
@@ -61,6 +62,15 @@ def current_user():
     return _jwt_current_user._get_current_object()
 
 
+def _end_sqlite_transaction() -> None:
+    """On SQLite every transaction holds the write lock (BEGIN IMMEDIATE). Checking the
+    token read the database; the view may now wait a long time for a phone's request
+    body, and must not lock every other writer out meanwhile. The service begins anew."""
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.commit()
+
+
 def auth_required(*roles: str):
     """A valid access token, and, if roles are given, at least one of them."""
 
@@ -70,6 +80,7 @@ def auth_required(*roles: str):
             verify_jwt_in_request()
             if roles and not (current_user().role_names & set(roles)):
                 raise Forbidden("Your role may not do this.", code="forbidden_role")
+            _end_sqlite_transaction()
             return view(*args, **kwargs)
 
         # Document the refusals in OpenAPI next to the responses flask-smorest knows.

@@ -8,11 +8,14 @@ that was interrupted completes on the next `make run`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 
 from sqlalchemy import select
 
 from backend.accounts import services as accounts
 from backend.accounts.models import User
+from backend.attendance import services as attendance
+from backend.attendance.models import Shift
 from backend.common.settings import setting
 from backend.extensions import db
 from backend.incidents import services as incidents
@@ -36,6 +39,9 @@ STREETS = {
     ("south", "east"): ("371311002", "盛庄街道", ["册山社区", "盛庄社区"]),
 }
 GRID_NUMERALS = "一二三"
+
+# The city's default shift (班次), for every grid: 08:30–17:30 with ten minutes' grace.
+DEMO_SHIFT = {"starts_at": time(8, 30), "ends_at": time(17, 30), "grace_min": 10}
 
 # Part of the city-management catalogue (城市管理部件和事件), with time limits in hours.
 DEMO_CATEGORIES = (
@@ -112,7 +118,7 @@ def database_is_empty() -> bool:
 
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
-    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0}
+    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -135,5 +141,8 @@ def load_demo_city() -> dict:
     if db.session.scalar(select(Hall.id).limit(1)) is None:
         queue.add_hall(**DEMO_HALL)
         added["halls"] += 1
+    if db.session.scalar(select(Shift.id).limit(1)) is None and CITY[0] in region_ids:
+        attendance.put_shift(region_id=region_ids[CITY[0]], **DEMO_SHIFT)
+        added["shifts"] += 1
     db.session.commit()
     return added

@@ -13,11 +13,18 @@ from backend.incidents.models import CaseCounter, Category
 from backend.sync_adapter.services import log_reference_changes
 from sync.registry import Audience
 
+_categories = Category.__table__
+_counters = CaseCounter.__table__
+# Built once: a push takes a case number per new report, and building the statement cost more
+# than running it.
+_FIND_CATEGORY = sa.select(_categories).where(_categories.c.code == sa.bindparam("code"),
+                                              _categories.c.deleted.is_(False))
+_TAKE_NUMBER = (sa.update(_counters).where(_counters.c.prefix == sa.bindparam("counter_prefix"))
+                .values(last=_counters.c.last + 1).returning(_counters.c.last))
+
 
 def find_category(conn: sa.Connection, code: str) -> dict | None:
-    table = Category.__table__
-    row = conn.execute(sa.select(table).where(table.c.code == code, table.c.deleted.is_(False)))
-    found = row.mappings().first()
+    found = conn.execute(_FIND_CATEGORY, {"code": code}).mappings().first()
     return dict(found) if found else None
 
 
@@ -29,13 +36,11 @@ def next_case_code(conn: sa.Connection, district_code: str, reported_at: datetim
     """
     day = reported_at.astimezone(ZoneInfo(setting("CITY_TIMEZONE"))).strftime("%Y%m%d")
     prefix = f"{district_code}{day}"
-    table = CaseCounter.__table__
-    number = conn.execute(sa.update(table).where(table.c.prefix == prefix)
-                          .values(last=table.c.last + 1).returning(table.c.last)).scalar()
+    number = conn.execute(_TAKE_NUMBER, {"counter_prefix": prefix}).scalar()
     if number is None:
         try:
             with conn.begin_nested():
-                conn.execute(sa.insert(table).values(prefix=prefix, last=1))
+                conn.execute(sa.insert(_counters).values(prefix=prefix, last=1))
             number = 1
         except sa.exc.IntegrityError:
             return next_case_code(conn, district_code, reported_at)

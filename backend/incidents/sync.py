@@ -9,7 +9,7 @@ import marshmallow as ma
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER
 from backend.incidents import services, workflow
 from backend.incidents.models import Category, Report
-from backend.regions import services as regions
+from backend.regions.services import GridLocator
 from sync.errors import Rejection
 from sync.registry import MERGE, REFERENCE, Audience, Collection, Workflow, WriteContext
 
@@ -38,18 +38,19 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
     """上报: the grid from the point, a case code, the deadline from the category."""
     if values.get("status", "reported") != "reported":
         raise Rejection("invalid_transition", "A new report starts as 'reported'.")
-    category = services.find_category(ctx.conn, values["category"])
+    # Read once per push: a phone's batch names the same few categories and grids again and again.
+    code = values["category"]
+    category = ctx.remember(("category", code), lambda: services.find_category(ctx.conn, code))
     if category is None:
-        raise Rejection("unknown_category", f"There is no category {values['category']!r}.")
-    grid = regions.grid_at(values["lat"], values["lon"])
-    if grid is None:
+        raise Rejection("unknown_category", f"There is no category {code!r}.")
+    place = ctx.remember("grid_locator", GridLocator).place(values["lat"], values["lon"])
+    if place is None:
         raise Rejection("outside_city", "The point is not inside any grid of the city.")
-    district = regions.ancestor_at(grid, "district")
+    district_code = place.district_code if place.district_code is not None else "000000"
     return {
-        "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": grid.id,
-        "scope_path": grid.path,
-        "code": services.next_case_code(ctx.conn, district.code if district else "000000",
-                                        values["reported_at"]),
+        "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": place.grid_id,
+        "scope_path": place.path,
+        "code": services.next_case_code(ctx.conn, district_code, values["reported_at"]),
         "deadline_at": values["reported_at"] + timedelta(hours=category["time_limit_h"]),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, Uuid
+from sqlalchemy import Boolean, Float, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.time import UTCDateTime
@@ -22,6 +22,8 @@ class Patrol(SyncedRecord, db.Model):
     grid_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # Of the trusted track's length, the share inside the worker's grid (None: no grid).
+    inside_share: Mapped[float | None] = mapped_column(Float)
 
 
 class TrackPoint(SyncedRecord, db.Model):
@@ -33,3 +35,5 @@ class TrackPoint(SyncedRecord, db.Model):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     worker_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # A poor fix or an impossible jump: kept, but not part of the distance.
+    is_jitter: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,4 @@
-"""Patrols and their track points, as sync collections (distance and coverage: issue 5)."""
+"""Patrols and their track points, as sync collections; the server measures each track."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from backend.common.auth import ADMIN, WORKER
+from backend.patrol import services
 from backend.patrol.models import Patrol, TrackPoint
 from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, MERGE, Audience, Collection, WriteContext
@@ -37,19 +38,24 @@ def _grid_id(path: str | None) -> uuid.UUID | None:
     return uuid.UUID(path.strip("/").split("/")[-1]) if path else None
 
 
-def _duration_s(started, ended) -> float:
-    return max(0.0, (ended - started).total_seconds()) if started and ended else 0.0
+def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None) -> services.Track:
+    """The patrol's track, read once per push and kept up to date by its new points."""
+    return ctx.remember(("patrol_track", patrol_id),
+                        lambda: services.load_track(ctx.conn, patrol_id, scope_path, ctx.now))
 
 
 def prepare_patrol(ctx: WriteContext, values: dict) -> dict:
     return {"worker_id": ctx.actor.user_id, "grid_id": _grid_id(ctx.actor.home_path),
             "scope_path": ctx.actor.home_path,
-            "duration_s": _duration_s(values["started_at"], values.get("ended_at"))}
+            "duration_s": services.duration_s(values["started_at"], values.get("ended_at"))}
 
 
-def update_patrol(_ctx: WriteContext, current: dict, changes: dict) -> dict:
+def update_patrol(ctx: WriteContext, current: dict, changes: dict) -> dict:
+    # All figures, not only the duration: in a push where points came first, `current` was
+    # read before them, and the record this answers with must not carry the old distance.
     merged = {**current, **changes}
-    return {"duration_s": _duration_s(merged["started_at"], merged["ended_at"])}
+    track = _track(ctx, current["id"], current["scope_path"])
+    return track.measures(merged["started_at"], merged["ended_at"])
 
 
 def may_write_patrol(ctx: WriteContext, record: dict | None, op: str) -> bool:
@@ -60,20 +66,32 @@ def may_write_patrol(ctx: WriteContext, record: dict | None, op: str) -> bool:
 
 def prepare_track_point(ctx: WriteContext, values: dict) -> dict:
     table = Patrol.__table__
-    patrol = ctx.conn.execute(sa.select(table.c.worker_id, table.c.scope_path).where(
-        table.c.id == values["patrol_id"], table.c.deleted.is_(False))).first()
+    # Locked before its track is read: two pushes adding points to one patrol (two phones of
+    # one worker) measure one after the other, each with the other's points.
+    patrol = ctx.conn.execute(sa.select(
+        table.c.worker_id, table.c.scope_path, table.c.started_at, table.c.ended_at).where(
+        table.c.id == values["patrol_id"], table.c.deleted.is_(False)).with_for_update()).first()
     if patrol is None or patrol.worker_id != ctx.actor.user_id:
         raise Rejection("unknown_patrol", "The point belongs to no patrol of yours.")
-    return {"worker_id": ctx.actor.user_id, "scope_path": patrol.scope_path}
+    measured = ("patrol_measured", values["patrol_id"])
+    first = measured not in ctx.cache
+    track = _track(ctx, values["patrol_id"], patrol.scope_path)
+    is_jitter = services.add_track_point(ctx.conn, track, values, ctx.now)
+    services.record_measures(ctx.conn, values["patrol_id"],
+                             track.measures(patrol.started_at, patrol.ended_at), ctx.now,
+                             first_in_transaction=first)
+    ctx.cache[measured] = True
+    return {"worker_id": ctx.actor.user_id, "scope_path": patrol.scope_path,
+            "is_jitter": is_jitter}
 
 
 COLLECTIONS = [
     Collection(name="patrols", table=Patrol.__table__, rule=MERGE, schema=PatrolFields,
-               server_fields=("worker_id", "grid_id", "distance_m", "duration_s"),
+               server_fields=("worker_id", "grid_id", "distance_m", "duration_s", "inside_share"),
                audience=owned_audience("worker_id"), prepare_create=prepare_patrol,
                prepare_update=update_patrol, can_write=may_write_patrol),
     Collection(name="track_points", table=TrackPoint.__table__, rule=APPEND_ONLY,
-               schema=TrackPointFields, server_fields=("worker_id",),
+               schema=TrackPointFields, server_fields=("worker_id", "is_jitter"),
                audience=owned_audience("worker_id"), prepare_create=prepare_track_point,
                can_write=may_write_patrol),
 ]

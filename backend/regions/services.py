@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 
 import shapely
 from sqlalchemy import func, or_, select, update
@@ -118,6 +119,45 @@ def ancestor_at(region: Region, level: str) -> Region | None:
     ids = region.ancestor_ids()
     depth = LEVELS.index(level)
     return db.session.get(Region, ids[depth]) if depth < len(ids) else None
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """A point's grid and that grid's district, as a new record needs them."""
+
+    grid_id: uuid.UUID
+    path: str
+    district_code: str | None  # None when the grid has no district above it
+
+
+class GridLocator:
+    """grid_at and ancestor_at for many points in one transaction (a sync push).
+
+    The index's revision is read once, not per point, and each grid and its district once:
+    those reads were most of the cost of a new report. Make one per transaction, as the
+    regions may change between transactions.
+    """
+
+    def __init__(self) -> None:
+        self._index = grid_index()
+        self._places: dict[uuid.UUID, GridPlace | None] = {}
+
+    def place(self, lat: float, lon: float) -> GridPlace | None:
+        grid_id = self._index.locate(lon, lat)
+        if grid_id is None:
+            return None
+        if grid_id not in self._places:
+            self._places[grid_id] = self._place_of(grid_id)
+        return self._places[grid_id]
+
+    @staticmethod
+    def _place_of(grid_id: uuid.UUID) -> GridPlace | None:
+        grid = db.session.get(Region, grid_id)
+        if grid is None:
+            return None
+        district = ancestor_at(grid, "district")
+        return GridPlace(grid_id=grid.id, path=grid.path,
+                         district_code=district.code if district else None)
 
 
 def locate_grid(scope: RegionScope, lat: float, lon: float) -> Region:

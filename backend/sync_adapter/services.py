@@ -123,7 +123,7 @@ def _restore(user, conflict: SyncConflict) -> None:
     else:
         fields = {conflict.field: losing}
     try:
-        changes = collection.schema().load(fields, partial=True)
+        changes = collection.loader.load(fields, partial=True)
     except ma.ValidationError as error:
         raise Conflict("The losing value no longer fits the record.", code="cannot_restore",
                        details={"fields": error.messages}) from error

@@ -121,7 +121,15 @@ def test_openapi_covers_every_route(app, client):
 
 
 def test_openapi_documents_bodies_and_responses_with_schemas(client):
+    # Blobs are photo bytes, up and down: binary image bodies instead of JSON; exports
+    # (paths ending in .csv or .xlsx) are CSV or an Excel workbook.
+    images = {"image/jpeg", "image/png", "image/webp"}
     for path, operations in _spec(client)["paths"].items():
+        is_blob = path.startswith("/api/v1/blobs/")
+        export_types = {".csv": {"text/csv"}, ".xlsx": {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}}
+        export = next((types for suffix, types in export_types.items() if path.endswith(suffix)),
+                      None)
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
@@ -130,10 +138,17 @@ def test_openapi_documents_bodies_and_responses_with_schemas(client):
             assert ok, (method, path)
             if method in {"post", "patch", "put"} and path not in {"/api/v1/auth/logout"}:
                 content = operation.get("requestBody", {}).get("content", {})
-                assert "application/json" in content, (method, path)
+                assert "application/json" in content or is_blob and set(content) == images, (method, path)
             for code in ok:
                 if code != "204":
-                    assert operation["responses"][code]["content"]["application/json"]["schema"], (method, path)
+                    content = operation["responses"][code]["content"]
+                    if is_blob and method == "get":
+                        assert set(content) <= images and content, (method, path)
+                        continue
+                    if export:
+                        assert set(content) == export, (method, path)
+                        continue
+                    assert content["application/json"]["schema"], (method, path)
 
 
 JUNK_BODIES = [None, [], "x", 0, True, {"id": "x" * 5000}, {"roles": "admin"},

@@ -95,3 +95,14 @@ def test_demo_grids_tile_the_city_without_gaps(demo):
     city = _db.session.scalar(_db.select(Region.boundary_geojson).where(Region.level == "city"))
     shapes = shapely.from_geojson(grids)
     assert abs(sum(s.area for s in shapes) - shapely.from_geojson(city).area) < 1e-12
+
+
+def test_demo_workers_have_the_default_shift_from_the_day_it_was_loaded(client, demo):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    body = client.get(f"/api/v1/attendance/days?month={today:%Y-%m}",
+                      headers=_headers(client, "worker1")).get_json()
+    day = next(d for d in body["days"] if d["date"] == today.isoformat())
+    assert day["shift_starts_at"].endswith("T00:30:00+00:00")  # 08:30 in Shanghai

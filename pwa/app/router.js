@@ -1,0 +1,51 @@
+// A tiny hash router: each route loads its screen module with import() and mounts it.
+// A screen exports mount(root, params, app) and returns an unmount function.
+const ROUTES = [
+  { pattern: /^\/signin$/, module: "../screens/signin.js", public: true },
+  { pattern: /^\/$/, module: "../screens/home.js" },
+  { pattern: /^\/sync$/, module: "../screens/sync.js" },
+  { pattern: /^\/reports$/, module: "../screens/reports.js" },
+  { pattern: /^\/reports\/new$/, module: "../screens/report-edit.js" },
+  { pattern: /^\/reports\/(?<id>[0-9a-f-]{36})$/, module: "../screens/report-edit.js" },
+  { pattern: /^\/attendance$/, module: "../screens/attendance.js" },
+  { pattern: /^\/patrol$/, module: "../screens/patrol.js" },
+  { pattern: /^\/console$/, module: "../console/console.js" },
+  { pattern: /^\/console\/attendance$/, module: "../console/attendance.js" },
+  { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
+];
+
+let unmount = null;
+let current = null;
+
+export function navigate(path) {
+  if (location.hash === `#${path}`) render();
+  else location.hash = path;
+}
+
+export function currentPath() {
+  return location.hash.replace(/^#/, "") || "/";
+}
+
+async function render() {
+  const path = currentPath();
+  const app = current;
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  if (!route) return navigate("/");
+  if (!route.public && !app.session()) return navigate("/signin");
+  const params = { ...(path.match(route.pattern).groups || {}) };
+  const screen = await import(route.module);
+  if (path !== currentPath()) return;  // the user moved on while the module loaded
+  unmount?.();
+  const root = document.getElementById("root");
+  root.replaceChildren();
+  unmount = (await screen.mount(root, params, app)) || null;
+  root.focus({ preventScroll: true });
+}
+
+export function startRouter(app) {
+  current = app;
+  window.addEventListener("hashchange", render);
+  return render();
+}
+
+export const rerender = () => render();

@@ -1,0 +1,52 @@
+// Home: what this person does, by role. Grid workers and citizens get big tiles on the
+// phone; supervisors, clerks and admins get their console on a desktop.
+import { h } from "../app/ui/dom.js";
+import { icon } from "../app/ui/icons.js";
+import { signOutButton } from "../app/ui/sign-out.js";
+
+const TILES = {
+  worker: [
+    { key: "patrol", href: "#/patrol", icon: "patrol" },
+    { key: "attendance", href: "#/attendance", icon: "clock" },
+    { key: "report", href: "#/reports/new", icon: "camera" },
+    { key: "my_reports", href: "#/reports", icon: "list" },
+  ],
+  citizen: [
+    { key: "take_number", href: "#/soon/take_number", icon: "ticket" },
+    { key: "my_tickets", href: "#/soon/my_tickets", icon: "bell" },
+    { key: "certificates", href: "#/soon/certificates", icon: "card" },
+  ],
+  supervisor: [
+    { key: "console", href: "#/console", icon: "map" },
+    { key: "my_reports", href: "#/reports", icon: "list" },
+  ],
+  clerk: [{ key: "clerk_console", href: "#/soon/clerk_console", icon: "window" }],
+  admin: [{ key: "console", href: "#/console", icon: "gear" }],
+};
+
+// Supervisors and admins work at a desk: their home is the console itself.
+const DESK_ROLES = ["supervisor", "admin"];
+const PHONE_ROLES = ["worker", "citizen"];
+
+export function mount(root, _params, app) {
+  const { t } = app;
+  const user = app.session().user;
+  if (user.roles.some((r) => DESK_ROLES.includes(r)) && !user.roles.some((r) => PHONE_ROLES.includes(r))) {
+    app.navigate("/console");
+    return;
+  }
+  const seen = new Set();
+  const tiles = user.roles.flatMap((role) => TILES[role] || [])
+    .filter((tile) => !seen.has(tile.key) && seen.add(tile.key));
+  const region = user.region ? user.region.path.map((r) => r.name).join(" / ") : "";
+  const signOut = signOutButton(app);
+  root.append(h("section", { id: "home" },
+    h("h1", { id: "greeting" }, t("home.hello", { name: user.display_name || user.username })),
+    h("p", { class: "who" }, user.roles.map((r) => t(`role.${r}`)).join("、"),
+      region ? h("span", { class: "region" }, ` · ${region}`) : null),
+    h("nav", { class: "tiles", "aria-label": t("home.tasks") },
+      tiles.map((tile) => h("a", { class: "tile", href: tile.href, id: `tile-${tile.key}` },
+        icon(tile.icon),
+        h("span", {}, t(`tile.${tile.key}`))))),
+    signOut));
+}

@@ -1,0 +1,52 @@
+// Sign-in. Online only (the server checks the password); after that the app works offline
+// until the user signs out. A session that expired keeps its unsynced work for this user.
+import { ApiError, signIn } from "../app/api.js";
+import { getSession } from "../app/store.js";
+import { h } from "../app/ui/dom.js";
+
+function errorText(error, t) {
+  if (!(error instanceof ApiError) || error.status === 0) return t("error.network");
+  if (error.code === "too_many_attempts") {
+    return t("error.too_many_attempts", { seconds: error.body?.error?.retry_after_s ?? "" });
+  }
+  return ["invalid_credentials", "account_inactive", "validation_error"].includes(error.code)
+    ? t(`error.${error.code}`) : t("error.unknown");
+}
+
+export async function mount(root, _params, app) {
+  const { t } = app;
+  const previous = await getSession();
+  const username = h("input", { id: "username", name: "username", autocomplete: "username",
+    autocapitalize: "none", required: true, value: previous?.user.username || "" });
+  const password = h("input", { id: "password", name: "password", type: "password",
+    autocomplete: "current-password", required: true });
+  const error = h("p", { id: "signin-error", class: "error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary" }, t("signin.submit"));
+  const form = h("form", { id: "signin-form", novalidate: true },
+    h("label", { for: "username" }, t("signin.username")), username,
+    h("label", { for: "password" }, t("signin.password")), password,
+    error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!username.value || !password.value) {
+      error.textContent = t("error.validation_error");
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = t("signin.busy");
+    try {
+      await app.signedIn(await signIn(username.value.trim(), password.value));
+    } catch (failure) {
+      error.textContent = errorText(failure, t);
+      submit.disabled = false;
+      submit.textContent = t("signin.submit");
+    }
+  });
+  root.append(h("section", { id: "signin", class: "narrow" },
+    h("h1", {}, t("signin.title")),
+    previous?.expired ? h("p", { class: "notice warn" }, t("session.expired")) : null,
+    form,
+    h("p", { class: "hint" }, t("signin.demo_hint"))));
+  (previous ? password : username).focus();
+}

@@ -1,0 +1,86 @@
+// The service worker: the app shell from a versioned cache (so the app opens with no
+// signal), never API data; a new version waits until the user says "reload"; Background
+// Sync runs the same sync client as the page.
+import { syncNow } from "./app/sync-client.js";
+
+const VERSION = "2026-11-23.9";
+const CACHE = `civicgrid-shell-${VERSION}`;
+const SHELL = [
+  "/",
+  "/index.html",
+  "/manifest.webmanifest",
+  "/app/styles.css",
+  "/app/main.js",
+  "/app/api.js",
+  "/app/backoff.js",
+  "/app/fence.js",
+  "/app/i18n.js",
+  "/app/merge.js",
+  "/app/photos.js",
+  "/app/router.js",
+  "/app/scheduler.js",
+  "/app/store.js",
+  "/app/sync-client.js",
+  "/app/track.js",
+  "/app/ui/dom.js",
+  "/app/ui/icons.js",
+  "/app/ui/sign-out.js",
+  "/app/ui/sync-status.js",
+  "/app/ui/track-map.js",
+  "/lib/idb-8.0.4.js",
+  "/lib/leaflet-1.9.4/leaflet.js",
+  "/lib/leaflet-1.9.4/leaflet.css",
+  "/i18n/zh-CN.json",
+  "/i18n/en.json",
+  "/icons/icon.svg",
+  "/icons/icon-192.png",
+  "/icons/icon-512.png",
+  "/icons/icon-maskable-512.png",
+  "/icons/icon-180.png",
+  "/screens/signin.js",
+  "/screens/home.js",
+  "/screens/sync.js",
+  "/screens/reports.js",
+  "/screens/report-edit.js",
+  "/screens/soon.js",
+  "/screens/attendance.js",
+  "/screens/patrol.js",
+  "/console/console.js",
+  "/console/attendance.js",
+];
+
+self.addEventListener("install", (event) => {
+  // `reload` skips the HTTP cache: the shell we keep is exactly this version's.
+  event.waitUntil(caches.open(CACHE).then((cache) =>
+    cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("civicgrid-shell-") && name !== CACHE)
+      .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "skip-waiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname === "/healthz") return;  // always live
+  if (event.request.mode === "navigate") {
+    event.respondWith(caches.match("/index.html", { cacheName: CACHE })
+      .then((cached) => cached || fetch(event.request)));
+    return;
+  }
+  event.respondWith(caches.match(event.request, { cacheName: CACHE, ignoreSearch: true })
+    .then((cached) => cached || fetch(event.request)));
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "civicgrid-sync") event.waitUntil(syncNow("background"));
+});
