@@ -43,6 +43,9 @@ class Report(SyncedRecord, db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reporter_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Server-owned: what happened to the case and when, oldest first
+    # ([{"at", "event", "status"?, "by"?}]); it syncs back so the phone can show it offline.
+    timeline: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class CaseCounter(db.Model):
