@@ -1,4 +1,5 @@
-"""Attendance over HTTP: shifts, a worker's month of days, monthly summaries and CSV."""
+"""Attendance over HTTP: shifts, posts (岗位), a worker's month of days, monthly summaries
+and CSV."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from backend.attendance import schemas, services
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER, RegionScope, auth_required, current_user
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
-                           description="Shifts, daily results and monthly summaries (考勤).")
+                           description="Shifts, posts, daily results and monthly summaries (考勤).")
 
 CSV_RESPONSE = {"200": {"description": "UTF-8 CSV with a byte-order mark (opens in Excel).",
                         "content": {"text/csv": {"schema": {"type": "string"}}}}}
@@ -53,6 +54,65 @@ class ShiftById(MethodView):
     def delete(self, shift_id: uuid.UUID):
         """Remove a shift in my scope."""
         services.delete_shift(_scope(), shift_id)
+
+
+@attendance_blp.route("/posts")
+class Posts(MethodView):
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.arguments(schemas.PostListArgs, location="query")
+    @attendance_blp.response(200, schemas.PostListOut)
+    def get(self, args):
+        """Posts (岗位) of the grids in my scope, with their workers."""
+        return {"items": services.describe_posts(services.list_posts(_scope(), **args))}
+
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.arguments(schemas.PostIn)
+    @attendance_blp.response(201, schemas.PostOut)
+    def post(self, args):
+        """Add a post: a point inside a grid of my scope and a radius (its workers' fence)."""
+        return services.create_post(_scope(), **args)
+
+
+@attendance_blp.route("/posts/<uuid:post_id>")
+class PostById(MethodView):
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.response(200, schemas.PostOut)
+    def get(self, post_id: uuid.UUID):
+        """A post in my scope."""
+        return services.describe_post(services.get_post(_scope(), post_id))
+
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.arguments(schemas.PostPatchIn)
+    @attendance_blp.response(200, schemas.PostOut)
+    def patch(self, args, post_id: uuid.UUID):
+        """Rename, move (within its grid) or resize a post."""
+        return services.update_post(_scope(), post_id, args)
+
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.response(204)
+    @attendance_blp.alt_response(409, description="Workers still hold the post.")
+    def delete(self, post_id: uuid.UUID):
+        """Remove a post that no worker holds."""
+        services.delete_post(_scope(), post_id)
+
+
+@attendance_blp.route("/posts/<uuid:post_id>/workers")
+class PostWorkers(MethodView):
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.arguments(schemas.PostWorkerIn)
+    @attendance_blp.response(200, schemas.PostOut)
+    def post(self, args, post_id: uuid.UUID):
+        """Put a worker of the post's grid on this post (off any other: one post each)."""
+        return services.assign_worker(_scope(), post_id, args["worker_id"])
+
+
+@attendance_blp.route("/posts/<uuid:post_id>/workers/<uuid:worker_id>")
+class PostWorker(MethodView):
+    @auth_required(ADMIN, SUPERVISOR)
+    @attendance_blp.response(204)
+    def delete(self, post_id: uuid.UUID, worker_id: uuid.UUID):
+        """Take a worker off this post: their grid is their fence again."""
+        services.unassign_worker(_scope(), post_id, worker_id)
 
 
 @attendance_blp.route("/days")

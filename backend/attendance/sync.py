@@ -1,16 +1,17 @@
-"""Attendance punches, as an append-only sync collection; the server checks the fence."""
+"""Attendance punches, as an append-only sync collection; the server checks the fence.
+Posts (岗位) and who holds them, as reference data: the phone needs its fence offline."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
 from backend.attendance import services
-from backend.attendance.models import Punch
+from backend.attendance.models import Post, PostAssignment, Punch
 from backend.common.auth import WORKER
 from backend.errors import AppError
 from backend.patrol.sync import owned_audience
 from sync.errors import Rejection
-from sync.registry import APPEND_ONLY, Collection, WriteContext
+from sync.registry import APPEND_ONLY, REFERENCE, Audience, Collection, WriteContext
 
 
 class PunchFields(ma.Schema):
@@ -26,13 +27,25 @@ class PunchFields(ma.Schema):
 
 
 def prepare_punch(ctx: WriteContext, values: dict) -> dict:
-    # Read per punch: a worker makes a few a day, and the grid row stays in the session.
-    fence = services.fence_of_path(ctx.actor.home_path)
+    # Read once per push: every punch of a push is the same worker's.
+    fence = ctx.remember(("attendance_fence", ctx.actor.user_id),
+                         lambda: services.fence_of_worker(ctx.actor.user_id, ctx.actor.home_path))
     try:
         checked = services.check_punch(fence, values, now=ctx.now, sent_at=ctx.sent_at)
     except AppError as error:
         raise Rejection(error.code, error.message) from error
     return {"worker_id": ctx.actor.user_id, "scope_path": ctx.actor.home_path, **checked}
+
+
+def post_audience(row: dict) -> Audience:
+    # Everyone whose scope covers the post's grid: its workers (a worker holds posts of
+    # their own grid only) and the supervisors above. The log's audience has one owner,
+    # so "only the workers of this post" cannot be said; a post is a public place anyway.
+    return Audience(scope_path=row["scope_path"])
+
+
+def assignment_audience(row: dict) -> Audience:
+    return Audience(scope_path=row["scope_path"], owner_id=row["worker_id"])
 
 
 def may_punch(ctx: WriteContext, _record: dict | None, _op: str) -> bool:
@@ -42,7 +55,12 @@ def may_punch(ctx: WriteContext, _record: dict | None, _op: str) -> bool:
 COLLECTIONS = [
     Collection(name="attendance", table=Punch.__table__, rule=APPEND_ONLY, schema=PunchFields,
                server_fields=("worker_id", "inside_fence", "distance_m", "clock_skew_s",
-                              "accuracy_flagged"),
+                              "accuracy_flagged", "fence_kind"),
                audience=owned_audience("worker_id"), prepare_create=prepare_punch,
                can_write=may_punch),
+    Collection(name="posts", table=Post.__table__, rule=REFERENCE,
+               server_fields=("name", "region_id", "lat", "lon", "radius_m"),
+               audience=post_audience),
+    Collection(name="post_assignments", table=PostAssignment.__table__, rule=REFERENCE,
+               server_fields=("worker_id", "post_id"), audience=assignment_audience),
 ]

@@ -1,5 +1,6 @@
-// The electronic fence (电子围栏) on the phone: is a point inside the worker's grid, and how
-// many metres from its edge? Only a hint for the worker: the server checks again on sync.
+// The electronic fence (电子围栏) on the phone: is a point inside the worker's grid (or their
+// post's circle, 岗位), and how many metres from its edge? Only a hint for the worker: the
+// server checks again on sync.
 // Pure functions (no DOM, no IndexedDB): node's test runner checks them (tests/js/).
 
 /** Metres per degree of longitude and latitude at a latitude (WGS 84), as the server uses. */
@@ -56,4 +57,31 @@ export function fenceDistance(boundary, lat, lon) {
   if (nearest === Infinity) return { inside: null, distance_m: null };
   if (inside || nearest < 0.01) return { inside: true, distance_m: 0 };
   return { inside: false, distance_m: nearest };
+}
+
+/**
+ * { inside, distance_m } of a point against a post's circle (岗位: centre and radius): the
+ * distance to the circle's edge, 0 inside or on it. Measured as the server measures it, on
+ * a local projection at the mean latitude of the two points.
+ */
+export function circleDistance(post, lat, lon) {
+  if (!post || !Number.isFinite(post.radius_m)) return { inside: null, distance_m: null };
+  const [perLon, perLat] = metresPerDegree((post.lat + lat) / 2);
+  const beyond = Math.hypot((lon - post.lon) * perLon, (lat - post.lat) * perLat) - post.radius_m;
+  if (beyond < 0.01) return { inside: true, distance_m: 0 };
+  return { inside: false, distance_m: beyond };
+}
+
+/**
+ * The signed-in worker's fence from what sync brought: their post's circle if they hold a
+ * post in their own grid (the server ignores any other), else their grid's boundary.
+ * { kind: "post" | "grid", post?, region?, distance(lat, lon) } or null.
+ */
+export function workerFence(userId, gridId, { regions = [], posts = [], assignments = [] } = {}) {
+  const held = assignments.find((a) => a.worker_id === userId);
+  const post = held && posts.find((p) => p.id === held.post_id && p.region_id === gridId);
+  if (post) return { kind: "post", post, distance: (lat, lon) => circleDistance(post, lat, lon) };
+  const region = regions.find((r) => r.id === gridId);
+  if (region) return { kind: "grid", region, distance: (lat, lon) => fenceDistance(region.boundary, lat, lon) };
+  return null;
 }

@@ -1,8 +1,9 @@
 // Clock in and out (考勤打卡) with one tap, offline or not. The phone shows the distance to
-// the worker's grid (电子围栏) from the boundary it already holds; the punch keeps the device
-// time, and the server's own verdict replaces "pending" once it has synced.
+// the worker's fence (电子围栏) from what sync already brought: their post's circle (岗位) if
+// they hold one, else their grid's boundary; the punch keeps the device time, and the
+// server's own verdict replaces "pending" once it has synced.
 import * as store from "../app/store.js";
-import { fenceDistance } from "../app/fence.js";
+import { workerFence } from "../app/fence.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 
 const POSITION_TIMEOUT_MS = 15_000;
@@ -33,7 +34,8 @@ export async function mount(root, _params, app) {
   const owner = app.owner();
   const user = app.session().user;
   let position = null;
-  let fence = null;
+  let fenceOf = null; // the worker's fence: { kind, post?, region?, distance(lat, lon) }
+  let fence = null; // { inside, distance_m } of the last position against it
 
   const status = h("p", { id: "fence-status", class: "fence", "aria-live": "polite" }, t("attendance.locating"));
   const relocate = h("button", { type: "button", class: "secondary", id: "relocate" }, t("attendance.relocate"));
@@ -43,9 +45,10 @@ export async function mount(root, _params, app) {
     h("label", { for: "reason" }, t("attendance.reason")), reason);
   const list = h("ul", { class: "list", id: "punch-list" });
 
-  const grid = async () => {
-    const regions = await store.view(owner, "regions");
-    return regions.find((r) => r.id === user.region?.id) || null;
+  const myFence = async () => {
+    const [regions, posts, assignments] = await Promise.all(
+      ["regions", "posts", "post_assignments"].map((name) => store.view(owner, name)));
+    return workerFence(user.id, user.region?.id, { regions, posts, assignments });
   };
   const todays = async () => (await store.view(owner, "attendance"))
     .filter((p) => sameDay(p.punched_at, new Date()))
@@ -54,10 +57,16 @@ export async function mount(root, _params, app) {
   const showFence = () => {
     if (!position) return;
     const accuracy = Math.round(position.accuracy);
+    const m = Math.round(fence?.distance_m);
+    const name = fenceOf?.post?.name;
     if (!fence || fence.inside === null) status.textContent = t("attendance.no_fence", { accuracy });
-    else if (fence.inside) status.textContent = t("attendance.inside", { accuracy });
-    else status.textContent = t("attendance.outside", { m: Math.round(fence.distance_m), accuracy });
+    else if (name) {
+      status.textContent = t(fence.inside ? "attendance.post_inside" : "attendance.post_outside",
+        { name, m, accuracy });
+    } else if (fence.inside) status.textContent = t("attendance.inside", { accuracy });
+    else status.textContent = t("attendance.outside", { m, accuracy });
     status.dataset.inside = fence?.inside === null || !fence ? "" : String(fence.inside);
+    status.dataset.fence = fence && fence.inside !== null ? fenceOf.kind : "";
     reasonField.hidden = !(fence && fence.inside === false);
   };
   const findMe = async () => {
@@ -65,8 +74,8 @@ export async function mount(root, _params, app) {
     try {
       const { coords } = await locate();
       position = { lat: coords.latitude, lon: coords.longitude, accuracy: coords.accuracy };
-      const region = await grid();
-      fence = region ? fenceDistance(region.boundary, position.lat, position.lon) : null;
+      fenceOf = await myFence();
+      fence = fenceOf ? fenceOf.distance(position.lat, position.lon) : null;
       showFence();
       punchButton.disabled = false;
     } catch {

@@ -103,6 +103,46 @@ def test_offline_punches_inside_and_outside_the_fence_sync_once_with_the_servers
     expect(page.locator("#punch-list li[data-kind=out]")).to_contain_text("到社区开会")
 
 
+# worker3 holds the demo post 学校门口 (80 m around 35.0576 N, 118.3658 E): 30 m north of its
+# centre is inside the circle; 150 m north is still in worker3's grid but 70 m off the post.
+NEAR_POST = {"latitude": 35.0576 + 30 / 110_937, "longitude": 118.3658, "accuracy": 10}
+OFF_POST = {"latitude": 35.0576 + 150 / 110_937, "longitude": 118.3658, "accuracy": 10}
+
+
+@pytest.mark.browser_context_args(permissions=["geolocation"], geolocation=NEAR_POST)
+def test_a_worker_on_a_post_sees_the_post_and_its_distance_and_is_judged_by_it(
+        page: Page, context: BrowserContext, sign_in, live_server):
+    page.goto("/")
+    sign_in(page, "worker3")
+    expect(page.locator("#sync-status")).to_have_attribute("data-state", "synced", timeout=15_000)
+
+    page.click("#tile-attendance")
+    status = page.locator("#fence-status")
+    expect(status).to_have_attribute("data-inside", "true", timeout=10_000)
+    expect(status).to_have_attribute("data-fence", "post")
+    expect(status).to_contain_text("学校门口")
+    page.click("#punch")
+    # Online: it syncs at once, and the server's verdict replaces "pending".
+    expect(page.locator("#punch-list li[data-kind=in]")).to_have_attribute(
+        "data-verdict", "inside", timeout=15_000)
+
+    context.set_geolocation(OFF_POST)
+    page.click("#relocate")
+    expect(status).to_have_attribute("data-inside", "false", timeout=10_000)
+    expect(status).to_contain_text("学校门口")
+    expect(status).to_contain_text("距离围栏 70 米")  # to the circle's edge, not the grid's
+    page.fill("#reason", "送材料")
+    page.click("#punch")
+    expect(page.locator("#punch-list li[data-kind=out]")).to_have_attribute(
+        "data-verdict", "outside", timeout=15_000)
+    expect(page.locator("#punch-list li[data-kind=out]")).to_contain_text("围栏外 70 米")
+
+    clock_in, clock_out = worker_punches(live_server, "worker3")
+    assert (clock_in.inside_fence, clock_in.fence_kind) == (True, "post")
+    assert (clock_out.inside_fence, clock_out.fence_kind, clock_out.reason) == (False, "post", "送材料")
+    assert clock_out.distance_m == pytest.approx(70, abs=1)
+
+
 @pytest.mark.desktop
 def test_the_console_shows_a_month_of_attendance_and_exports_it(page: Page, sign_in):
     page.goto("/")
