@@ -72,6 +72,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/point_in_grid.py
 	$(BIN)/python bench/import_city.py
 	$(BIN)/python bench/sync_bench.py
+	$(BIN)/python bench/day_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

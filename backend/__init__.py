@@ -116,13 +116,14 @@ def register_api(app: Flask) -> None:
     from backend.attendance.api import attendance_blp
     from backend.extensions import api
     from backend.health.api import health_blp
+    from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
     from backend.regions.api import regions_blp
     from backend.sync_adapter.api import sync_blp
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
-                      blobs_blp, attendance_blp):
+                      blobs_blp, attendance_blp, patrol_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

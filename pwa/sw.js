@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-11-23.9";
+const VERSION = "2026-11-23.10";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -17,6 +17,8 @@ const SHELL = [
   "/app/i18n.js",
   "/app/merge.js",
   "/app/photos.js",
+  "/app/categories.js",
+  "/app/reports.js",
   "/app/router.js",
   "/app/scheduler.js",
   "/app/store.js",
@@ -27,6 +29,10 @@ const SHELL = [
   "/app/ui/sign-out.js",
   "/app/ui/sync-status.js",
   "/app/ui/track-map.js",
+  "/app/ui/category-picker.js",
+  "/app/ui/pin-map.js",
+  "/app/ui/report-photos.js",
+  "/app/ui/status-chip.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",
@@ -42,11 +48,13 @@ const SHELL = [
   "/screens/sync.js",
   "/screens/reports.js",
   "/screens/report-edit.js",
+  "/screens/report-detail.js",
   "/screens/soon.js",
   "/screens/attendance.js",
   "/screens/patrol.js",
   "/console/console.js",
   "/console/attendance.js",
+  "/console/tracks.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -125,3 +125,42 @@ def make_punch(worker: User, punched_at: str, kind: str = "in", *, inside_fence:
     db.session.add(punch)
     db.session.commit()
     return punch
+
+
+def make_patrol(worker: User, points, *, started_at: str | None = None,
+                ended_at: str | None = None):
+    """A synced patrol and its track points as the server keeps them: jitter judged and
+    figures measured by the patrol service, as pushes would leave them.
+
+    points: (lat, lon, recorded_at ISO) or (lat, lon, recorded_at, accuracy_m); the patrol
+    starts at the first point and ends at the last unless told otherwise."""
+    from datetime import datetime
+
+    from backend.attendance.services import fence_of_path
+    from backend.common.settings import setting
+    from backend.patrol import services as patrol_services
+    from backend.patrol.models import Patrol, TrackPoint
+
+    def when(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    path = worker.region.path if worker.region else None
+    patrol_id = uuid.uuid4()
+    track = patrol_services.Track(
+        patrol_id=patrol_id, accuracy_limit_m=setting("PATROL_ACCURACY_LIMIT_M"),
+        max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6, fence=fence_of_path(path))
+    track.load([patrol_services.Point(uuid.uuid4(), when(p[2]), p[0], p[1],
+                                      p[3] if len(p) > 3 else 5.0) for p in points])
+    start = when(started_at) if started_at else track.points[0].recorded_at
+    end = when(ended_at) if ended_at else track.points[-1].recorded_at
+    common = {"version": 1, "created_at": start, "updated_at": end, "deleted": False,
+              "field_clock": {}, "scope_path": path}
+    patrol = Patrol(id=patrol_id, worker_id=worker.id, started_at=start, ended_at=end,
+                    grid_id=worker.region_id, **track.measures(start, end), **common)
+    db.session.add(patrol)
+    db.session.add_all(TrackPoint(id=p.id, patrol_id=patrol_id, lat=p.lat, lon=p.lon,
+                                  accuracy_m=p.accuracy_m, recorded_at=p.recorded_at,
+                                  worker_id=worker.id, is_jitter=p.is_jitter, **common)
+                       for p in track.points)
+    db.session.commit()
+    return patrol

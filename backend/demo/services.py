@@ -15,7 +15,7 @@ from sqlalchemy import select
 from backend.accounts import services as accounts
 from backend.accounts.models import User
 from backend.attendance import services as attendance
-from backend.attendance.models import Shift
+from backend.attendance.models import Post, Shift
 from backend.common.settings import setting
 from backend.extensions import db
 from backend.incidents import services as incidents
@@ -56,8 +56,19 @@ DEMO_CATEGORIES = (
     ("safety.hazard", "安全隐患", "Safety hazard", 24),
     ("dispute.neighbour", "邻里纠纷", "Neighbour dispute", 168),
 )
+# Their main classes (大类): headings the phone groups the catalogue under, not choices.
+DEMO_CATEGORY_GROUPS = (
+    ("road", "道路交通", "Roads"), ("sanitation", "市容环卫", "Sanitation"),
+    ("order", "街面秩序", "Street order"), ("facility", "公用设施", "Public facilities"),
+    ("greenery", "园林绿化", "Greenery"), ("safety", "公共安全", "Public safety"),
+    ("dispute", "矛盾纠纷", "Disputes"),
+)
 DEMO_HALL = {"name": "临沂市政务服务中心", "lat": 35.0525, "lon": 118.3405, "fence_radius_m": 200.0,
              "services": [("A", "不动产登记"), ("B", "企业开办"), ("C", "社保医保"), ("D", "户籍证照")]}
+
+# A post (岗位) in worker3's grid (砚池社区第三网格), worker3 on it: their fence is this circle.
+DEMO_POST = {"name": "学校门口", "grid_code": "371302002002003", "lat": 35.0576, "lon": 118.3658,
+             "radius_m": 80.0, "workers": ("worker3",)}
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ def database_is_empty() -> bool:
 
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
-    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0}
+    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -134,6 +145,9 @@ def load_demo_city() -> dict:
                              region_id=region_ids.get(account.region_code))
         added["accounts"] += 1
     if db.session.scalar(select(Category.id).limit(1)) is None:
+        for code, name, name_en in DEMO_CATEGORY_GROUPS:
+            incidents.add_category(code=code, name=name, name_en=name_en, time_limit_h=72)
+            added["categories"] += 1
         for code, name, name_en, hours in DEMO_CATEGORIES:
             incidents.add_category(code=code, name=name, name_en=name_en, time_limit_h=hours,
                                    parent_code=code.split(".")[0])
@@ -144,5 +158,19 @@ def load_demo_city() -> dict:
     if db.session.scalar(select(Shift.id).limit(1)) is None and CITY[0] in region_ids:
         attendance.put_shift(region_id=region_ids[CITY[0]], **DEMO_SHIFT)
         added["shifts"] += 1
+    if db.session.scalar(select(Post.id).limit(1)) is None and DEMO_POST["grid_code"] in region_ids:
+        _add_demo_post()
+        added["posts"] += 1
     db.session.commit()
     return added
+
+
+def _add_demo_post() -> None:
+    grid = db.session.get(Region, db.session.scalar(
+        select(Region.id).where(Region.code == DEMO_POST["grid_code"])))
+    post = attendance.add_post(region=grid, name=DEMO_POST["name"], lat=DEMO_POST["lat"],
+                               lon=DEMO_POST["lon"], radius_m=DEMO_POST["radius_m"])
+    for username in DEMO_POST["workers"]:
+        worker_id = db.session.scalar(select(User.id).where(User.username == username))
+        if worker_id is not None:
+            attendance.put_assignment(post, worker_id)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import marshmallow as ma
 
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER
+from backend.common.time import isoformat
 from backend.incidents import services, workflow
 from backend.incidents.models import Category, Report
 from backend.regions.services import GridLocator
@@ -47,12 +48,28 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
     if place is None:
         raise Rejection("outside_city", "The point is not inside any grid of the city.")
     district_code = place.district_code if place.district_code is not None else "000000"
+    code = services.next_case_code(ctx.conn, district_code, values["reported_at"])
     return {
         "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": place.grid_id,
-        "scope_path": place.path,
-        "code": services.next_case_code(ctx.conn, district_code, values["reported_at"]),
+        "scope_path": place.path, "code": code,
         "deadline_at": values["reported_at"] + timedelta(hours=category["time_limit_h"]),
+        # The phone's time of the report, then the server's time it arrived: they differ by
+        # as long as the phone was without signal.
+        "timeline": [
+            {"at": isoformat(values["reported_at"]), "event": "reported",
+             "by": str(ctx.actor.user_id)},
+            {"at": isoformat(ctx.now), "event": "received", "code": code},
+        ],
     }
+
+
+def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
+    """Every accepted status move goes on the case's timeline (traceable up, trackable down)."""
+    if "status" not in changes or changes["status"] == current["status"]:
+        return {}
+    event = {"at": isoformat(ctx.now), "event": "status", "status": changes["status"],
+             "from": current["status"], "by": str(ctx.actor.user_id)}
+    return {"timeline": [*(current.get("timeline") or []), event]}
 
 
 def check_transition(_ctx: WriteContext, current: dict, changes: dict) -> None:
@@ -85,8 +102,8 @@ COLLECTIONS = [
     Collection(name="categories", table=Category.__table__, rule=REFERENCE,
                to_record=category_record),
     Collection(name="reports", table=Report.__table__, rule=MERGE, schema=ReportFields,
-               server_fields=("code", "grid_id", "deadline_at", "reporter_id"),
+               server_fields=("code", "grid_id", "deadline_at", "reporter_id", "timeline"),
                audience=report_audience, prepare_create=prepare_report,
-               can_write=may_write_report,
+               prepare_update=update_report, can_write=may_write_report,
                workflow=Workflow(fields=("status",), check=check_transition)),
 ]

@@ -137,6 +137,8 @@ def _restore(user, conflict: SyncConflict) -> None:
             collection.workflow.check(ctx, dict(record), changes)
         except Rejection as error:
             raise Conflict(error.message, code=error.code) from error
+        # What follows from the move (a report's timeline entry), as for a pushed change.
+        changes = {**changes, **collection.prepare_update(ctx, dict(record), changes)}
     try:
         engine().apply_server_change(db.session.connection(), conflict.collection,
                                      conflict.record_id, changes, now,

@@ -6,11 +6,13 @@ const ROUTES = [
   { pattern: /^\/sync$/, module: "../screens/sync.js" },
   { pattern: /^\/reports$/, module: "../screens/reports.js" },
   { pattern: /^\/reports\/new$/, module: "../screens/report-edit.js" },
-  { pattern: /^\/reports\/(?<id>[0-9a-f-]{36})$/, module: "../screens/report-edit.js" },
+  { pattern: /^\/reports\/(?<id>[0-9a-f-]{36})$/, module: "../screens/report-detail.js" },
+  { pattern: /^\/reports\/(?<id>[0-9a-f-]{36})\/edit$/, module: "../screens/report-edit.js" },
   { pattern: /^\/attendance$/, module: "../screens/attendance.js" },
   { pattern: /^\/patrol$/, module: "../screens/patrol.js" },
   { pattern: /^\/console$/, module: "../console/console.js" },
   { pattern: /^\/console\/attendance$/, module: "../console/attendance.js" },
+  { pattern: /^\/console\/tracks$/, module: "../console/tracks.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 

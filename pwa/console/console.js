@@ -25,7 +25,9 @@ export async function mount(root, _params, app) {
     section.replaceChildren(
       h("div", { class: "console-head" }, h("h1", {}, t("console.title")),
         h("a", { class: "button secondary", href: "#/console/attendance", id: "to-attendance" },
-          t("console.attendance")), signOutButton(app)),
+          t("console.attendance")),
+        h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
+          t("console.tracks")), signOutButton(app)),
       h("h2", {}, t("console.cases"), ` (${reports.length})`),
       h("table", { class: "table", id: "case-table" },
         h("caption", { class: "sr-only" }, t("console.cases")),

@@ -1,28 +1,18 @@
-// A report (事项上报): make one, offline or not, or look at and edit one.
-// Saving writes to the outbox; the server adds the case code, grid and deadline on sync.
-// Photos are shrunk as they are picked and kept on the phone until their bytes are uploaded.
+// A report (事项上报): make one, offline or not (#/reports/new), or edit one that is still
+// open (#/reports/<id>/edit; the detail is report-detail.js). Saving writes to the outbox;
+// the server adds the case code, grid, deadline and timeline on sync. The category is
+// searched in the synced catalogue, the place is the GPS fix or where the worker dragged
+// the pin, and photos are shrunk as they are picked and kept on the phone until uploaded.
 import * as store from "../app/store.js";
+import { categoryName } from "../app/categories.js";
 import { changedFields } from "../app/merge.js";
-import { MAX_PHOTOS, photoSource, shrinkPhoto } from "../app/photos.js";
-import { formatTime, h } from "../app/ui/dom.js";
+import { MAX_PHOTOS, shrinkPhoto } from "../app/photos.js";
+import { regionAt } from "../app/reports.js";
+import { categoryPicker } from "../app/ui/category-picker.js";
+import { h } from "../app/ui/dom.js";
+import { pinMap } from "../app/ui/pin-map.js";
 
 const POSITION_TIMEOUT_MS = 15_000;
-
-function categoryOptions(categories, selected, app) {
-  const label = (c) => (app.language() === "en" && c.name_en ? c.name_en : c.name);
-  const parents = new Set(categories.map((c) => c.parent_code).filter(Boolean));
-  const groups = new Map();
-  for (const c of categories) {
-    if (parents.has(c.code)) continue;  // pick a concrete kind, not a heading
-    const parent = categories.find((p) => p.code === c.parent_code);
-    const key = parent ? label(parent) : "";
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(c);
-  }
-  const option = (c) => h("option", { value: c.code, selected: c.code === selected }, label(c));
-  return [...groups.entries()].map(([name, items]) =>
-    name ? h("optgroup", { label: name }, items.map(option)) : items.map(option));
-}
 
 function locate() {
   return new Promise((resolve, reject) => {
@@ -101,38 +91,85 @@ function photoPicker(t) {
   };
 }
 
-/** A report's photos: the phone's copy, the server's thumbnail, or "photo pending". */
-function photoGallery(app, report) {
+/**
+ * The report's place: the GPS fix (with its accuracy circle) until the worker drags the pin
+ * or taps the map; "use my location" goes back to the fix. `position()` is what is saved.
+ */
+function placePicker(app, regions) {
   const { t } = app;
-  const owner = app.owner();
-  const list = h("ul", { class: "photo-list", id: "report-photos" });
-  let urls = [];
-  let generation = 0;
-  const refresh = async () => {
-    const mine = ++generation;
-    const records = new Map();
-    for (const record of await store.view(owner, "photos")) {
-      if (record.record_id !== report.id) continue;
-      if (!records.get(record.sha256)?.has_blob) records.set(record.sha256, record);
-    }
-    const sources = await Promise.all((report.photos || []).map(
-      (sha) => photoSource(owner, sha, records.get(sha))));
-    const fresh = sources.map((s) => s.url).filter(Boolean);
-    if (mine !== generation) return fresh.forEach((url) => URL.revokeObjectURL(url));
-    urls.forEach((url) => URL.revokeObjectURL(url));
-    urls = fresh;
-    list.replaceChildren(...sources.map((source, i) => h("li", { dataset: { state: source.state || "shown" } },
-      source.url ? h("img", { src: source.url, alt: t("report.photo_alt", { n: i + 1 }) })
-        : h("span", { class: "photo-placeholder" },
-          t(source.state === "pending" ? "report.photo_pending" : "report.photo_unavailable")))));
+  let fix = null;       // {lat, lon, accuracy_m}: the phone's own position
+  let position = null;  // {lat, lon}: where the report is
+  let adjusted = false;
+  let locating = false;
+  let failed = false;
+  let map = null;
+  let removed = false;
+
+  const where = h("p", { id: "where", class: "hint", "aria-live": "polite" });
+  const badge = h("span", { id: "where-adjusted", class: "badge", hidden: true }, t("report.adjusted"));
+  const grid = h("p", { id: "where-grid", class: "hint" });
+  const box = h("div", { id: "report-map", class: "map pin-map", role: "application",
+    "aria-label": t("report.map_label") });
+  const locateButton = h("button", { type: "button", class: "secondary", id: "locate" }, t("report.use_my_location"));
+
+  const show = () => {
+    const fixed = (n) => n.toFixed(5);
+    if (!position) where.textContent = t(locating ? "report.locating" : failed ? "report.position_failed" : "report.no_position");
+    else if (adjusted) where.textContent = t("report.at_adjusted", { lat: fixed(position.lat), lon: fixed(position.lon) });
+    else where.textContent = t("report.at", { lat: fixed(position.lat), lon: fixed(position.lon),
+      accuracy: fix?.accuracy_m ? Math.round(fix.accuracy_m) : "—" });
+    badge.hidden = !adjusted;
+    const region = position ? regionAt(regions, position.lat, position.lon) : null;
+    grid.textContent = region ? t("report.in_region", { name: region.name }) : "";
   };
+
+  const findMe = async ({ reset }) => {
+    locating = true;
+    failed = false;
+    show();
+    try {
+      const { coords } = await locate();
+      fix = { lat: coords.latitude, lon: coords.longitude, accuracy_m: coords.accuracy };
+      // A fix that arrives after the worker placed the pin by hand leaves the pin alone.
+      if (reset || !adjusted) {
+        position = { lat: fix.lat, lon: fix.lon };
+        adjusted = false;
+        map?.place(position);
+      }
+      map?.showFix(fix);
+    } catch {
+      failed = true;
+    }
+    locating = false;
+    show();
+  };
+  locateButton.addEventListener("click", () => findMe({ reset: true }));
+
+  const moved = (point) => {
+    position = point;
+    adjusted = true;
+    show();
+  };
+  // Not awaited: the form works at once; the map follows when Leaflet has loaded.
+  pinMap(box, { at: position, regions, draggable: true, label: t("report.pin_label"), onMove: moved })
+    .then((drawn) => {
+      if (removed) return drawn.remove();
+      map = drawn;
+      if (position) map.place(position);
+      if (fix) map.showFix(fix);
+    }).catch(() => { box.hidden = true; });
+  show();
+
   return {
-    element: h("div", { class: "field" }, h("span", { class: "label" }, t("report.photos_saved")),
-      (report.photos || []).length ? list : h("p", { class: "hint" }, t("report.no_photos"))),
-    refresh,
-    release: () => {
-      generation += 1;
-      urls.forEach((url) => URL.revokeObjectURL(url));
+    element: h("div", { class: "field" }, h("span", { class: "label" }, t("report.location")),
+      where, badge, grid, box, h("p", { class: "hint" }, t("report.drag_hint")), locateButton),
+    start: () => findMe({ reset: false }),
+    position: () => position,
+    fix: () => fix,
+    focus: () => locateButton.focus(),
+    remove: () => {
+      removed = true;
+      map?.remove();
     },
   };
 }
@@ -140,110 +177,93 @@ function photoGallery(app, report) {
 export async function mount(root, { id }, app) {
   const { t } = app;
   const owner = app.owner();
-  const categories = await store.view(owner, "categories");
   const existing = id ? await store.viewOne(owner, "reports", id) : null;
   if (id && !existing) {
     root.append(h("section", { class: "narrow" }, h("h1", {}, t("report.missing")),
       h("a", { class: "button secondary", href: "#/reports" }, t("reports.title"))));
     return;
   }
-  let position = existing ? { lat: existing.lat, lon: existing.lon } : null;
+  return existing ? mountEdit(root, existing, app) : mountNew(root, app);
+}
 
-  const category = h("select", { id: "category", name: "category", required: true, disabled: !!existing },
-    h("option", { value: "" }, t("report.choose_category")),
-    categoryOptions(categories, existing?.category, app));
+async function mountNew(root, app) {
+  const { t } = app;
+  const owner = app.owner();
+  const [categories, regions] = await Promise.all([store.view(owner, "categories"), store.view(owner, "regions")]);
+  const picker = categoryPicker(app, categories);
   const description = h("textarea", { id: "description", name: "description", rows: 4, maxlength: 2000 });
-  description.value = existing?.description || "";
-  const where = h("p", { id: "where", class: "hint", "aria-live": "polite" });
-  const locateButton = h("button", { type: "button", class: "secondary", id: "locate" }, t("report.locate"));
+  const place = placePicker(app, regions.filter((r) => r.level === "grid"));
+  const photos = photoPicker(t);
   const error = h("p", { class: "error", role: "alert" });
-  const save = h("button", { type: "submit", class: "primary", id: "save" }, t(existing ? "report.save_changes" : "report.save"));
-
-  const showWhere = (accuracy) => {
-    where.textContent = position
-      ? t("report.at", { lat: position.lat.toFixed(5), lon: position.lon.toFixed(5),
-        accuracy: accuracy ? Math.round(accuracy) : "—" })
-      : t("report.no_position");
-  };
-  const findMe = async () => {
-    where.textContent = t("report.locating");
-    try {
-      const { coords } = await locate();
-      position = { lat: coords.latitude, lon: coords.longitude };
-      showWhere(coords.accuracy);
-    } catch {
-      showWhere();
-      if (!position) where.textContent = t("report.position_failed");
-    }
-  };
-  locateButton.addEventListener("click", findMe);
-  const picker = existing ? null : photoPicker(t);
-  const gallery = existing ? photoGallery(app, existing) : null;
+  const save = h("button", { type: "submit", class: "primary", id: "save" }, t("report.save"));
 
   const form = h("form", { id: "report-form", novalidate: true },
-    h("label", { for: "category" }, t("report.category")), category,
+    picker.element,
     h("label", { for: "description" }, t("report.description")), description,
-    existing ? null : h("div", { class: "field" }, h("span", { class: "label" }, t("report.location")), where, locateButton),
-    picker?.element, gallery?.element, error, save);
+    place.element, photos.element, error, save);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
-    if (existing) {
-      const fields = changedFields(existing, { description: description.value });
-      if (Object.keys(fields).length) await app.mutate("reports", id, "update", fields);
-      app.toast(t("report.saved_offline"));
-      app.navigate("/reports");
-      return;
-    }
-    if (!category.value) {
+    const category = picker.value();
+    if (!category) {
       error.textContent = t("report.need_category");
-      return category.focus();
+      return picker.focus();
     }
+    const position = place.position();
     if (!position) {
       error.textContent = t("report.need_position");
-      return locateButton.focus();
+      return place.focus();
     }
     save.disabled = true;
-    const photos = await picker.photos();
+    const picked = await photos.photos();
     const reportId = crypto.randomUUID();
     // The bytes first: every hash the outbox names is then already on the phone, and a
     // reload at any point after this loses no photo (the sync client sends them later).
-    for (const photo of photos) await store.putBlob(owner, photo.sha256, photo.blob);
+    for (const photo of picked) await store.putBlob(owner, photo.sha256, photo.blob);
     await app.mutate("reports", reportId, "create", {
-      category: category.value, description: description.value.trim(), lat: position.lat,
-      lon: position.lon, photos: photos.map((p) => p.sha256), reported_at: new Date().toISOString() });
-    for (const photo of photos) {
+      category, description: description.value.trim(), lat: position.lat, lon: position.lon,
+      photos: picked.map((p) => p.sha256), reported_at: new Date().toISOString() });
+    // A photo keeps where the phone was when it was taken, even if the pin was moved.
+    const taken = place.fix() || position;
+    for (const photo of picked) {
       await app.mutate("photos", crypto.randomUUID(), "create", {
         sha256: photo.sha256, record_collection: "reports", record_id: reportId,
-        taken_at: photo.taken_at, lat: position.lat, lon: position.lon });
+        taken_at: photo.taken_at, lat: taken.lat, lon: taken.lon });
     }
     app.toast(t("report.saved_offline"));
     app.navigate("/reports");
   });
 
-  const facts = existing ? h("dl", { class: "card facts" },
-    h("dt", {}, t("report.code")), h("dd", { id: "report-code" }, existing.code || t("reports.no_code")),
-    h("dt", {}, t("report.status")), h("dd", { id: "report-status" }, t(`status.${existing.status || "reported"}`)),
-    existing.deadline_at ? [h("dt", {}, t("report.deadline")),
-      h("dd", {}, formatTime(existing.deadline_at, app.language()))] : null,
-    existing._pending ? [h("dt", {}, t("report.sync")), h("dd", {}, t("reports.pending"))] : null) : null;
-
-  root.append(h("section", { class: "narrow", id: existing ? "report-detail" : "report-new" },
-    h("h1", {}, t(existing ? "report.title_edit" : "report.title_new")), facts, form));
-  if (!existing) {
-    showWhere();
-    findMe();
-  }
-  gallery?.refresh();
+  root.append(h("section", { class: "narrow", id: "report-new" }, h("h1", {}, t("report.title_new")), form));
+  place.start();
   // Right after the first sign-in the catalogue may still be on its way: fill it in when it lands.
-  const stop = app.onChange(async () => {
-    gallery?.refresh();  // a photo's bytes may have arrived
-    if (category.options.length > 1) return;
-    category.append(...[categoryOptions(await store.view(owner, "categories"), null, app)].flat(Infinity));
-  });
+  const stop = app.onChange(async () => picker.update(await store.view(owner, "categories")));
   return () => {
     stop();
-    picker?.release();
-    gallery?.release();
+    photos.release();
+    place.remove();
   };
+}
+
+async function mountEdit(root, report, app) {
+  const { t } = app;
+  const owner = app.owner();
+  const category = (await store.view(owner, "categories")).find((c) => c.code === report.category);
+  const description = h("textarea", { id: "description", name: "description", rows: 4, maxlength: 2000 });
+  description.value = report.description || "";
+  const save = h("button", { type: "submit", class: "primary", id: "save" }, t("report.save_changes"));
+  const form = h("form", { id: "report-form", novalidate: true },
+    h("span", { class: "label" }, t("report.category")),
+    h("p", { id: "category-name" }, categoryName(category, app.language()) || report.category),
+    h("label", { for: "description" }, t("report.description")), description, save,
+    h("a", { class: "button secondary", href: `#/reports/${report.id}` }, t("report.cancel_edit")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = changedFields(report, { description: description.value });
+    if (Object.keys(fields).length) await app.mutate("reports", report.id, "update", fields);
+    app.toast(t("report.saved_offline"));
+    app.navigate(`/reports/${report.id}`);
+  });
+  root.append(h("section", { class: "narrow", id: "report-edit" },
+    h("h1", {}, t("report.title_change")), h("p", { class: "hint" }, report.code || t("reports.no_code")), form));
 }

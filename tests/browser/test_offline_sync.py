@@ -61,10 +61,17 @@ def signed_in_and_installed(page: Page, sign_in, username: str = "worker1") -> N
     wait_synced(page)
 
 
+def pick_category(page: Page, query: str = "道路破损", code: str = "road.pothole") -> None:
+    """Search the report form's category picker and pick the result with this code."""
+    page.fill("#category-search", query)
+    page.click(f"#category-results [data-code='{code}']")
+    expect(page.locator("#category-limit")).to_have_attribute("data-chosen", code)
+
+
 def make_report(page: Page, description: str) -> None:
     page.goto("/#/reports/new")
     expect(page.locator("#where")).to_contain_text("35.05", timeout=10_000)
-    page.select_option("#category", "road.pothole")
+    pick_category(page)
     page.fill("#description", description)
     page.click("#save")
     expect(page.locator("#report-list")).to_contain_text(description)
@@ -152,6 +159,8 @@ def test_two_phones_editing_one_report_offline_converge_and_the_loser_is_told(
             ctx.set_offline(True)
             phone.goto(f"/#/reports/{report.id}")
             expect(phone.locator("#report-detail")).to_be_visible()
+            phone.click("#report-edit-link")
+            expect(phone.locator("#report-edit")).to_be_visible()
         page.fill("#description", "第一台手机的描述")
         page.click("#save")
         other.wait_for_timeout(20)  # the second edit is the later one

@@ -14,7 +14,13 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import get_storage
-from tests.browser.test_offline_sync import GEO, reports_described, signed_in_and_installed, wait_outbox
+from tests.browser.test_offline_sync import (
+    GEO,
+    pick_category,
+    reports_described,
+    signed_in_and_installed,
+    wait_outbox,
+)
 from tests.browser.test_sync_client import STORE, poll
 
 PENDING_BLOBS = f"async () => {{ {STORE} return (await store.pendingBlobs(owner)).length; }}"
@@ -59,7 +65,7 @@ def test_photos_taken_offline_reach_the_server_small_upright_and_without_metadat
 
     page.goto("/#/reports/new")
     expect(page.locator("#where")).to_contain_text("35.05", timeout=10_000)
-    page.select_option("#category", "road.pothole")
+    pick_category(page)
     page.fill("#description", "井盖破损，附三张照片")
     page.set_input_files("#photo", files=[photo_file(f"IMG_{n}.jpg", data) for n, data in enumerate(originals)])
     expect(page.locator("#photo-list img")).to_have_count(3, timeout=15_000)

@@ -5,7 +5,7 @@
 const LEAFLET = "/lib/leaflet-1.9.4";
 let loading = null;
 
-function loadLeaflet() {
+export function loadLeaflet() {
   if (globalThis.L) return Promise.resolve(globalThis.L);
   loading ??= new Promise((resolve, reject) => {
     const css = Object.assign(document.createElement("link"), { rel: "stylesheet", href: `${LEAFLET}/leaflet.css` });

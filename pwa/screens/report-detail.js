@@ -1,0 +1,117 @@
+// One report (事项详情), read from IndexedDB, so it opens with no signal: status, case code,
+// deadline, category, description, place, photos ("photo pending" until the bytes reach the
+// server) and the case's timeline as it syncs back. The console's case links open it too.
+// "Edit" leads to the form while the case is open and the user may change it.
+import * as store from "../app/store.js";
+import { categoryName } from "../app/categories.js";
+import { canEdit, isOverdue, timelineOf } from "../app/reports.js";
+import { h, latestOnly } from "../app/ui/dom.js";
+import { pinMap } from "../app/ui/pin-map.js";
+import { photoGallery } from "../app/ui/report-photos.js";
+import { statusChip } from "../app/ui/status-chip.js";
+
+function fullTime(iso, lang) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
+
+function eventLabel(t, step, me) {
+  const mine = step.by && step.by === me ? t("report.event_by_me") : "";
+  if (step.event === "reported") return t("report.event_reported") + mine;
+  if (step.event === "received") return t("report.event_received", { code: step.code || "" });
+  if (step.event === "status") return t("report.event_status", { status: t(`status.${step.status}`) }) + mine;
+  if (step.event === "waiting") return t("report.event_waiting");
+  return step.event;
+}
+
+function timeline(app, report) {
+  const { t } = app;
+  const lang = app.language();
+  const me = app.owner();
+  return h("ol", { class: "timeline", id: "report-timeline" }, timelineOf(report).map((step) =>
+    h("li", { dataset: { event: step.event, status: step.status } },
+      step.at ? h("time", { datetime: step.at }, fullTime(step.at, lang)) : null,
+      h("span", { class: "event" }, eventLabel(t, step, me)))));
+}
+
+function facts(app, report, category) {
+  const { t } = app;
+  const lang = app.language();
+  const overdue = isOverdue(report);
+  const fixed = (n) => Number(n).toFixed(5);
+  return h("dl", { class: "card facts", id: "report-facts" },
+    h("dt", {}, t("report.status")), h("dd", {}, statusChip(t, report.status, "report-status"),
+      report._pending ? h("span", { class: "badge", id: "report-pending" }, t("reports.pending")) : null),
+    h("dt", {}, t("report.code")), h("dd", { id: "report-code" }, report.code || t("reports.no_code")),
+    h("dt", {}, t("report.category")), h("dd", { id: "report-category" },
+      categoryName(category, lang) || report.category,
+      category ? h("span", { class: "hint" }, " · ", t("report.category_limit_short", { hours: category.time_limit_h })) : null),
+    report.deadline_at ? [h("dt", {}, t("report.deadline")), h("dd", { id: "report-deadline", class: overdue ? "overdue" : "" },
+      fullTime(report.deadline_at, lang), overdue ? h("span", { class: "badge overdue" }, t("report.overdue")) : null)] : null,
+    h("dt", {}, t("report.reported_at")), h("dd", {}, fullTime(report.reported_at, lang)),
+    h("dt", {}, t("report.description")), h("dd", { id: "report-description" }, report.description || t("reports.no_description")),
+    h("dt", {}, t("report.location")), h("dd", { id: "report-location" },
+      t("report.at_plain", { lat: fixed(report.lat), lon: fixed(report.lon) })),
+    report.note ? [h("dt", {}, t("report.note")), h("dd", {}, report.note)] : null);
+}
+
+// Back to where cases are listed for this person: the console at a desk, else My reports.
+function backLink(app) {
+  const atDesk = app.session().user.roles.some((r) => ["supervisor", "admin"].includes(r));
+  return atDesk ? h("a", { class: "button secondary", href: "#/console", id: "report-back" }, app.t("console.title"))
+    : h("a", { class: "button secondary", href: "#/reports", id: "report-back" }, app.t("reports.title"));
+}
+
+export async function mount(root, { id }, app) {
+  const { t } = app;
+  const owner = app.owner();
+  const section = h("section", { class: "narrow", id: "report-detail" });
+  root.append(section);
+  // Kept across re-renders: the map and the photos load once, then follow changes.
+  let gallery = null;
+  let map = null;
+  let unmounted = false;
+  const mapBox = h("div", { id: "report-detail-map", class: "map", role: "region", "aria-label": t("report.location") });
+
+  const render = latestOnly(async (isStale) => {
+    const [report, categories] = await Promise.all([store.viewOne(owner, "reports", id),
+      store.view(owner, "categories")]);
+    if (isStale()) return;
+    if (!report) {
+      section.replaceChildren(h("h1", {}, t("report.missing")),
+        h("a", { class: "button secondary", href: "#/reports" }, t("reports.title")));
+      return;
+    }
+    const category = categories.find((c) => c.code === report.category);
+    if (!gallery || (gallery.photos !== (report.photos || []).join())) {
+      gallery?.release();
+      gallery = { ...photoGallery(app, report), photos: (report.photos || []).join() };
+    }
+    section.replaceChildren(
+      h("h1", {}, categoryName(category, app.language()) || t("report.title_detail")),
+      facts(app, report, category),
+      mapBox,
+      gallery.element,
+      h("h2", { id: "timeline-title" }, t("report.timeline")),
+      timeline(app, report),
+      h("div", { class: "actions report-actions" },
+        canEdit(report, app.session().user)
+          ? h("a", { class: "button primary", id: "report-edit-link", href: `#/reports/${id}/edit` }, t("report.edit")) : null,
+        backLink(app)));
+    gallery.refresh();
+    if (!map) {
+      map = pinMap(mapBox, { at: { lat: report.lat, lon: report.lon } }).then((drawn) => {
+        if (unmounted) drawn.remove();
+        return drawn;
+      }).catch(() => { mapBox.hidden = true; });
+    }
+  });
+  await render();
+  const stop = app.onChange(render);
+  return () => {
+    unmounted = true;
+    stop();
+    gallery?.release();
+    map?.then((drawn) => drawn?.remove());
+  };
+}
