@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_extensions(app)
     import_models()
     init_errors(app)
+    init_compression(app)
     register_api(app)
     register_cli(app)
     register_pages(app)
@@ -108,6 +109,13 @@ def init_errors(app: Flask) -> None:
     from backend import errors
 
     errors.init_app(app)
+
+
+def init_compression(app: Flask) -> None:
+    """gzip both ways: answers to clients that accept it, push bodies the phone packs."""
+    from backend.common import compression
+
+    compression.init_app(app)
 
 
 def register_api(app: Flask) -> None:

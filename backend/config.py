@@ -91,7 +91,7 @@ class Config:
     SYNC_PULL_LIMIT_MAX = _env_int("SYNC_PULL_LIMIT_MAX", 1000)
     SYNC_RETENTION_DAYS = _env_int("SYNC_RETENTION_DAYS", 90)
 
-    # Photos arrive shrunk (~300 KB); anything much larger is refused.
+    # Photos arrive shrunk (≤ 150 KB, pwa/app/shrink.js); anything much larger is refused.
     BLOB_MAX_BYTES = _env_int("BLOB_MAX_BYTES", 8 * 1024 * 1024)
     BLOB_STORAGE_PATH = os.environ.get("BLOB_STORAGE_PATH") or None  # default: instance/blobs
 

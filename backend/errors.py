@@ -55,6 +55,10 @@ class PayloadTooLarge(AppError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Invalid(AppError):
     status, code = 422, "validation_error"
 

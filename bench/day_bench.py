@@ -9,23 +9,27 @@ jitter fixes, through the phone's own 5 m / 30 s filter — 20 attendance punche
 them outside the fence, with a reason), and 30 reports with 3 photos each: the report's
 create and then its three `photos` creates, mutations with consecutive mids in the order
 the phone made them. Photos are photo-like images from Pillow (gradients, 1/f textures,
-foliage, sensor noise; 2400 × 1800 "camera" frames) shrunk as pwa/app/photos.js does:
-longest side 1600 px, JPEG at quality 0.75, then 0.62 and 0.5 until ≤ 300 KB. They are
-cached under the temp folder, so reruns start at once.
+foliage, sensor noise; 2400 × 1800 "camera" frames) shrunk as pwa/app/photos.js does in
+Chrome (pwa/app/shrink.js encodeWithin): longest side 1600 px, WebP at quality 0.75, then
+0.65, 0.55 and 0.5 until ≤ 150 KB, then the same at 1280 px. They are cached under the temp
+folder, so reruns start at once.
 
 The sync is the PWA's (pwa/app/sync-client.js), over real HTTP to gunicorn (4 workers, as
 `make run`) on a fresh SQLite and then a fresh PostgreSQL database with the demo city:
 before the day, the phone has signed in and pulled its snapshot (so it holds a cursor);
 back online it refreshes its expired access token, pushes the outbox in the PWA's batches
 (≤ 200 mutations, ≤ 1,000,000 characters of JSON), pulls, uploads every photo with HEAD
-then PUT (in the order IndexedDB lists them, by hash), and pulls again.
+then PUT (in the order IndexedDB lists them, by hash), and pulls again. Like Chrome, it
+asks for gzip (`Accept-Encoding`) and decodes the answers, and like the PWA it gzips a push
+body of 4 KB or more (CompressionStream: zlib's default level 6).
 
 Measured: wall time; server time, summed per request by a stopwatch around the app
 (bench/timed_wsgi.py, which gunicorn serves instead of wsgi:app; the backend is unchanged);
 requests and TCP connections; bytes on the wire counted at the socket (request line,
 headers and body, answers likewise; the requests carry a Chrome-on-Android-sized header
-set), all per phase. Then a fresh install of worker1 pulls from scratch and every blob is
-asked for, to check that the server holds the whole day. Goals (the issue): < 5 s server
+set), all per phase, beside the bodies' size before gzip (what the wire would carry plain).
+Then a fresh install of worker1 pulls from scratch and every blob is asked for, to check
+that the server holds the whole day. Goals (the issue): < 5 s server
 time, < 15 MB on the wire.
 """
 
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import hashlib
 import http.client
 import io
@@ -93,11 +98,13 @@ PUSH_MAX_COUNT = 200          # sync-client.js pushOutbox: maxCount
 PUSH_MAX_CHARS = 1_000_000    # backoff.js batches(): maxBytes, of JSON.stringify(m).length
 PULL_LIMIT = 500              # sync-client.js PULL_LIMIT
 MIN_MOVE_M, MIN_INTERVAL_S = 5, 30  # screens/patrol.js: a fix this close, this soon, is skipped
-PHOTO_MAX_SIDE = 1600         # photos.js MAX_SIDE_PX
-PHOTO_TARGET_BYTES = 300 * 1024
-PHOTO_QUALITIES = (75, 62, 50)  # photos.js JPEG_QUALITIES 0.75, 0.62, 0.5 (libjpeg's scale)
+PHOTO_SIDES = (1600, 1280)    # shrink.js PHOTO_SIDES_PX
+PHOTO_BUDGET_BYTES = 150 * 1024  # shrink.js PHOTO_BUDGET_BYTES
+PHOTO_QUALITIES = (75, 65, 55, 50)  # shrink.js PHOTO_QUALITIES 0.75 … 0.5 (libwebp's scale)
+GZIP_MIN_CHARS = 4 * 1024     # shrink.js GZIP_MIN_CHARS: smaller push bodies go plain
+GZIP_LEVEL = 6                # CompressionStream("gzip"): zlib's default level
 CAMERA_SIZE = (2400, 1800)    # what the shrinking starts from (a phone's is larger still)
-PHOTO_CACHE_VERSION = 1
+PHOTO_CACHE_VERSION = 2       # 2: WebP ≤ 150 KB (1: JPEG ≤ 300 KB)
 
 # What Chrome on Android sends with a same-origin fetch(), besides Host, Authorization,
 # Content-Type and Content-Length: so that the header bytes are a phone's, not urllib's.
@@ -266,45 +273,71 @@ def street_scene(seed: int) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(0.5))
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
+def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality)  # 4:2:0 and standard tables, as a browser's libjpeg
+    # JPEG: 4:2:0 and standard tables, as a browser's libjpeg; WebP: libwebp, lossy.
+    image.save(out, fmt, quality=quality)
     return out.getvalue()
 
 
-def shrink_photo(image: Image.Image, max_side: int = PHOTO_MAX_SIDE,
-                 qualities: tuple[int, ...] = PHOTO_QUALITIES) -> tuple[bytes, int, tuple[int, int]]:
-    """photos.js shrinkPhoto(): scale to ≤ max_side, JPEG at each quality until ≤ 300 KB."""
-    scale = min(1, max_side / max(image.size))
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    small = image.resize(size, Image.LANCZOS)  # canvas imageSmoothingQuality "high"
-    for quality in qualities:
-        data = _jpeg(small, quality)
-        if len(data) <= PHOTO_TARGET_BYTES:
+def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """shrink.js fitSize(): longest side at most max_side, never enlarged."""
+    scale = min(1, max_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def shrink_photo(image: Image.Image, fmt: str = "WEBP") -> tuple[bytes, int, tuple[int, int]]:
+    """shrink.js encodeWithin() in Chrome (which encodes WebP): each quality at 1600 px until
+    ≤ 150 KB, then each at 1280 px; the last try is kept even if over."""
+    previous = None
+    for side in PHOTO_SIDES:
+        size = _fit(image.size, side)
+        if size == previous:
             break
+        previous = size
+        small = image.resize(size, Image.LANCZOS)  # canvas imageSmoothingQuality "high"
+        for quality in PHOTO_QUALITIES:
+            data = _encode(small, fmt, quality)
+            if len(data) <= PHOTO_BUDGET_BYTES:
+                return data, quality, size
     return data, quality, size
+
+
+def shrink_photo_before(image: Image.Image) -> int:
+    """What the phone sent before (photos.js until 2026-11-23): 1600 px, JPEG 0.75 → 0.62
+    → 0.5 until ≤ 300 KB. Only its size, for the report."""
+    small = image.resize(_fit(image.size, 1600), Image.LANCZOS)
+    for quality in (75, 62, 50):
+        data = _encode(small, "JPEG", quality)
+        if len(data) <= 300 * 1024:
+            break
+    return len(data)
+
+
+def blob_type(data: bytes) -> str:
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else "image/jpeg"
 
 
 def _make_photo(args: tuple[int, Path]) -> dict:
     seed, folder = args
     scene = street_scene(seed)
     data, quality, size = shrink_photo(scene)
-    (folder / f"{seed:03d}.jpg").write_bytes(data)
+    (folder / f"{seed:03d}.webp").write_bytes(data)
     # What other settings would send for the same photo (for the report, not sent).
-    smaller, _, _ = shrink_photo(scene, 1280, (60,))
-    webp = io.BytesIO()
-    scene.resize(size, Image.LANCZOS).save(webp, "WEBP", quality=75)
+    jpeg, jpeg_quality, jpeg_size = shrink_photo(scene, "JPEG")
     return {"seed": seed, "bytes": len(data), "quality": quality, "size": list(size),
-            "jpeg_1280_q60": len(smaller), "webp_1600_q75": webp.tell()}
+            "jpeg_budget": len(jpeg), "jpeg_budget_size": list(jpeg_size),
+            "jpeg_budget_quality": jpeg_quality, "before": shrink_photo_before(scene)}
 
 
 def photo_set(count: int, seed: int) -> tuple[list[bytes], list[dict]]:
     """`count` phone-shrunk photos, made once and kept under the temp folder."""
-    folder = Path(tempfile.gettempdir()) / f"civicgrid-day-bench-photos-v{PHOTO_CACHE_VERSION}-{seed}"
+    folder = (Path(tempfile.gettempdir())
+              / f"civicgrid-day-bench-photos-webp150-v{PHOTO_CACHE_VERSION}-{seed}")
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     seeds = [seed * 1000 + i for i in range(count)]
-    missing = [s for s in seeds if str(s) not in manifest or not (folder / f"{s:03d}.jpg").exists()]
+    missing = [s for s in seeds if str(s) not in manifest or not (folder / f"{s:03d}.webp").exists()]
     if missing:
         folder.mkdir(parents=True, exist_ok=True)
         log(f"making {len(missing)} photos into {folder} (once; reruns reuse them) …")
@@ -314,7 +347,7 @@ def photo_set(count: int, seed: int) -> tuple[list[bytes], list[dict]]:
                 manifest[str(item["seed"])] = item
         manifest_path.write_text(json.dumps(manifest, indent=1))
         log(f"  made in {time.perf_counter() - started:.0f} s")
-    return ([(folder / f"{s:03d}.jpg").read_bytes() for s in seeds],
+    return ([(folder / f"{s:03d}.webp").read_bytes() for s in seeds],
             [manifest[str(s)] for s in seeds])
 
 
@@ -541,6 +574,8 @@ class Traffic:
     connections: int = 0
     sent: int = 0
     received: int = 0
+    plain_sent: int = 0       # request bodies before gzip
+    plain_received: int = 0   # answer bodies after gunzip
     wall: float = 0.0
     server: float = 0.0
     server_cpu: float = 0.0
@@ -606,15 +641,20 @@ class Phone:
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 content_type: str | None = None, token: str | None = None,
-                expected: tuple[int, ...] = (200,)) -> tuple[int, bytes, http.client.HTTPMessage]:
+                expected: tuple[int, ...] = (200,),
+                gzip_body: bool = False) -> tuple[int, bytes, http.client.HTTPMessage]:
         headers = dict(BROWSER_HEADERS)
         token = token or self.access
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        traffic = self.traffic[self.phase]
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
             headers["Origin"] = f"http://{self.connection.host}:{self.connection.port}"
-        traffic = self.traffic[self.phase]
+            traffic.plain_sent += len(body)
+            if gzip_body:
+                body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+                headers["Content-Encoding"] = "gzip"
         started = time.perf_counter()
         try:
             self.connection.request(method, path, body=body, headers=headers)
@@ -626,13 +666,19 @@ class Phone:
         traffic.wall += time.perf_counter() - started
         traffic.requests += 1
         traffic.statuses[f"{method} {answer.status}"] += 1
-        expect(answer.getheader("Content-Encoding") in (None, "identity"),
-               f"{method} {path}: compressed answers are not counted by this bench")
+        encoding = answer.getheader("Content-Encoding") or "identity"
+        expect(encoding in ("gzip", "identity"), f"{method} {path}: answered in {encoding}")
+        if encoding == "gzip":
+            data = gzip.decompress(data)
+        traffic.plain_received += len(data)
         expect(answer.status in expected, f"{method} {path}: {answer.status} {data[:400]!r}")
         return answer.status, data, answer.headers
 
     def json(self, method: str, path: str, payload=None, **kwargs) -> dict:
         body = None if payload is None else js_json(payload)
+        if body is not None and kwargs.pop("gzip_large", False):
+            # shrink.js jsonBody() measures the JSON text in characters, as batches() does.
+            kwargs["gzip_body"] = js_len(payload) >= GZIP_MIN_CHARS
         _, data, _ = self.request(method, path, body=body, **kwargs)
         return json.loads(data)
 
@@ -673,7 +719,8 @@ class Phone:
         while pending:
             batch = push_batches(pending)
             body = self.json("POST", "/api/v1/sync/push", {
-                "client_id": self.client_id, "sent_at": iso(datetime.now(UTC)), "mutations": batch})
+                "client_id": self.client_id, "sent_at": iso(datetime.now(UTC)), "mutations": batch},
+                gzip_large=True)
             for result in body["results"]:
                 statuses[result["status"]] += 1
                 if result["status"] == "rejected":
@@ -693,8 +740,8 @@ class Phone:
             path = f"/api/v1/blobs/{sha}"
             status, _, _ = self.request("HEAD", path, expected=(200, 404))
             if status == 404:
-                status, _, _ = self.request("PUT", path, body=blobs[sha], content_type="image/jpeg",
-                                         expected=(200, 201))
+                status, _, _ = self.request("PUT", path, body=blobs[sha],
+                                            content_type=blob_type(blobs[sha]), expected=(200, 201))
             outcome[status] += 1
         return outcome
 
@@ -852,18 +899,18 @@ def print_result(database: str, result: dict) -> tuple[bool, bool]:
     traffic: dict[str, Traffic] = result["traffic"]
     total = Traffic()
     for t in traffic.values():
-        for name in ("requests", "connections", "sent", "received", "wall", "server", "server_cpu"):
+        for name in ("requests", "connections", "sent", "received", "plain_sent", "plain_received",
+                     "wall", "server", "server_cpu"):
             setattr(total, name, getattr(total, name) + getattr(t, name))
     day, check, outcome = result["day"], result["check"], result["outcome"]
     print(f"\n{database}: the day synced in one go")
     print(f"  {'phase':<7} {'requests':>8} {'conns':>6} {'sent':>11} {'received':>11} "
-          f"{'server s':>9} {'(CPU s)':>8} {'client s':>9}")
-    for name in PHASES:
-        t = traffic[name]
+          f"{'server s':>9} {'(CPU s)':>8} {'client s':>9}   bodies before gzip: sent, received")
+    for name in (*PHASES, "total"):
+        t = total if name == "total" else traffic[name]
         print(f"  {name:<7} {t.requests:>8} {t.connections:>6} {mb(t.sent):>11} {mb(t.received):>11} "
-              f"{t.server:>9.2f} {t.server_cpu:>8.2f} {t.wall:>9.2f}")
-    print(f"  {'total':<7} {total.requests:>8} {total.connections:>6} {mb(total.sent):>11} "
-          f"{mb(total.received):>11} {total.server:>9.2f} {total.server_cpu:>8.2f} {total.wall:>9.2f}")
+              f"{t.server:>9.2f} {t.server_cpu:>8.2f} {t.wall:>9.2f}   "
+              f"{mb(t.plain_sent):>11} {mb(t.plain_received):>11}")
     pushes = result["push_times"]
     print(f"  wall time of the whole sync {result['wall']:.2f} s; {len(pushes)} pushes, "
           f"{pushes[0]:.3f}–{pushes[-1]:.3f} s each on the server; push results "
@@ -888,20 +935,21 @@ def print_result(database: str, result: dict) -> tuple[bool, bool]:
 def print_photos(manifest: list[dict]) -> None:
     sizes = [m["bytes"] for m in manifest]
     n = len(sizes)
-    qualities = Counter(m["quality"] for m in manifest)
     total = sum(sizes)
-    print(f"\nPhotos: {n} × {manifest[0]['size'][0]}×{manifest[0]['size'][1]} (or upright), "
-          f"shrunk as photos.js does from {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]}: average "
-          f"{sum(sizes) / n / 1024:.0f} KB ({min(sizes) / 1024:.0f}–{max(sizes) / 1024:.0f} KB), "
-          f"{mb(total)} in all; quality used: "
-          + ", ".join(f"0.{q} × {c}" for q, c in sorted(qualities.items(), reverse=True)))
-    per_photo_budget = (WIRE_GOAL_BYTES - 1_500_000) / n
-    print(f"  The photos alone are {total / WIRE_GOAL_BYTES:.1f}× the 15 MB goal: with ~1.5 MB for "
-          f"the records, 15 MB leaves {per_photo_budget / 1024:.0f} KB a photo. The same photos "
-          f"at 1280 px, JPEG 0.6 average {sum(m['jpeg_1280_q60'] for m in manifest) / n / 1024:.0f} KB "
-          f"({mb(sum(m['jpeg_1280_q60'] for m in manifest))}); at 1600 px as WebP 0.75 "
-          f"{sum(m['webp_1600_q75'] for m in manifest) / n / 1024:.0f} KB "
-          f"({mb(sum(m['webp_1600_q75'] for m in manifest))}).")
+    steps = Counter((m["size"][0] if m["size"][0] >= m["size"][1] else m["size"][1], m["quality"])
+                    for m in manifest)
+    print(f"\nPhotos: {n}, shrunk as photos.js does in Chrome from {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]} "
+          f"(WebP, budget {PHOTO_BUDGET_BYTES // 1024} KB): average {total / n / 1024:.0f} KB "
+          f"({min(sizes) / 1024:.0f}–{max(sizes) / 1024:.0f} KB), {mb(total)} in all; "
+          f"{sum(s > PHOTO_BUDGET_BYTES for s in sizes)} over the budget; longest side and quality: "
+          + ", ".join(f"{side} px 0.{q} × {c}" for (side, q), c in sorted(steps.items(), reverse=True)))
+    before = sum(m["before"] for m in manifest)
+    jpeg = sum(m["jpeg_budget"] for m in manifest)
+    jpeg_1280 = sum(max(m["jpeg_budget_size"]) <= 1280 for m in manifest)
+    print(f"  Before (JPEG 0.75 → 0.5 until ≤ 300 KB at 1600 px) the same photos averaged "
+          f"{before / n / 1024:.0f} KB ({mb(before)}). In a browser without a WebP encoder "
+          f"(JPEG down the same ladder) they average {jpeg / n / 1024:.0f} KB ({mb(jpeg)}), "
+          f"{jpeg_1280} of {n} at 1280 px.")
 
 
 def print_profile(folder: Path, database: str, top: int = 40) -> None:

@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-11-23.10";
+const VERSION = "2026-11-23.11";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -21,6 +21,7 @@ const SHELL = [
   "/app/reports.js",
   "/app/router.js",
   "/app/scheduler.js",
+  "/app/shrink.js",
   "/app/store.js",
   "/app/sync-client.js",
   "/app/track.js",

@@ -33,7 +33,7 @@ SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # Pillow's format name → the Content-Type we record and serve.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CHUNK_BYTES = 64 * 1024
-# Phones send photos shrunk to ~300 KB, but a full-size camera original must still pass.
+# Phones send photos shrunk to ~150 KB, but a full-size camera original must still pass.
 # Beyond this a tiny file could expand to gigabytes when decoded (a decompression bomb);
 # Pillow's own limit (Image.MAX_IMAGE_PIXELS, ~89 MP) is only a warning until 2×.
 MAX_IMAGE_PIXELS = 50_000_000

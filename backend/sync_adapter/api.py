@@ -40,7 +40,9 @@ class Push(MethodView):
     @sync_blp.response(200, schemas.PushOut)
     @sync_blp.alt_response(400, description="Malformed push: nothing of it applied.")
     @sync_blp.alt_response(403, description="The client_id belongs to another user.")
-    @sync_blp.alt_response(413, description="Too many mutations or bytes in one push.")
+    @sync_blp.alt_response(413, description="Too many mutations or bytes in one push (bytes "
+                           "counted after gzip decoding).")
+    @sync_blp.alt_response(415, description="A Content-Encoding other than gzip.")
     def post(self):
         """Apply mutations in mid order, exactly once; see SYNC_PROTOCOL.md."""
         return _json(services.push(current_user(), request.get_json(silent=True)))

@@ -1,5 +1,6 @@
 // HTTP to our server with the signed-in session: bearer token, one refresh on expiry, JSON
 // errors as exceptions. DOM-free (the service worker syncs with it too).
+import { jsonBody } from "./shrink.js";
 import { clearSession, getSession, putSession } from "./store.js";
 
 export class ApiError extends Error {
@@ -14,19 +15,25 @@ export class ApiError extends Error {
 /** The session can no longer be refreshed: the user must sign in again (their work stays). */
 export class SessionExpired extends ApiError {}
 
-async function request(path, { method = "GET", body, headers = {}, token, raw = false } = {}) {
+// `gzip: true` sends a large JSON body gzipped (shrink.js jsonBody), for the sync push.
+async function request(path, { method = "GET", body, headers = {}, token, raw = false, gzip = false } = {}) {
   const init = { method, headers: { ...headers } };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body instanceof Blob) init.body = body;
   else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
+    const packed = gzip ? await jsonBody(JSON.stringify(body)) : { body: JSON.stringify(body), headers: {} };
+    init.body = packed.body;
+    Object.assign(init.headers, packed.headers, { "Content-Type": "application/json" });
   }
   let response;
   try {
     response = await fetch(path, init);
   } catch {
     throw new ApiError(0, null);  // offline, DNS, connection reset
+  }
+  if (response.status === 415 && init.headers["Content-Encoding"]) {
+    // A server (or a proxy before it) that does not take gzip bodies: send it plain.
+    return request(path, { method, body, headers, token, raw });
   }
   if (raw) return response;
   const text = await response.text();

@@ -1,26 +1,24 @@
 // Photos for reports: shrunk on the phone before they are kept, so that a weak signal only
-// has to carry ~300 KB each, and shown again from the phone or from the server's thumbnail.
-// Re-encoding through a canvas also drops EXIF (camera, GPS) and every other metadata block;
-// what we keep of time and place goes into the `photos` record instead.
+// has to carry ~150 KB each (the budget and why: shrink.js), and shown again from the phone
+// or from the server's thumbnail. Re-encoding through a canvas also drops EXIF (camera, GPS)
+// and every other metadata block; what we keep of time and place goes into the `photos`
+// record instead.
 import { authed } from "./api.js";
+import { encodeWithin } from "./shrink.js";
 import * as store from "./store.js";
 
 export const MAX_PHOTOS = 9;  // the server's limit per report (ReportFields.photos)
-const MAX_SIDE_PX = 1600;
-const TARGET_BYTES = 300 * 1024;
-// Tried in turn until the photo fits the target; a busy scene may need the lower ones.
-const JPEG_QUALITIES = [0.75, 0.62, 0.5];
 
-async function encode(bitmap, width, height, quality) {
+async function encode(bitmap, width, height, type, quality) {
   if (typeof OffscreenCanvas !== "undefined") {
     const canvas = new OffscreenCanvas(width, height);
     draw(canvas.getContext("2d"), bitmap, width, height);
-    return canvas.convertToBlob({ type: "image/jpeg", quality });
+    return canvas.convertToBlob({ type, quality });
   }
   const canvas = Object.assign(document.createElement("canvas"), { width, height });
   draw(canvas.getContext("2d"), bitmap, width, height);
   return new Promise((resolve, reject) => canvas.toBlob(
-    (blob) => (blob ? resolve(blob) : reject(new Error("encode failed"))), "image/jpeg", quality));
+    (blob) => (blob ? resolve(blob) : reject(new Error("encode failed"))), type, quality));
 }
 
 function draw(context, bitmap, width, height) {
@@ -35,20 +33,15 @@ export async function sha256Hex(blob) {
 
 /**
  * A picked or taken photo, ready to keep: upright (EXIF orientation applied), at most
- * 1600 px on its longest side, a JPEG without metadata, named by its SHA-256.
+ * 1600 px on its longest side (1280 px if no quality fits the budget there), WebP where the
+ * browser can encode it and JPEG elsewhere, without metadata, named by its SHA-256.
  * Throws when the browser cannot decode the file (e.g. HEIC on some phones).
  */
 export async function shrinkPhoto(file) {
   const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
   try {
-    const scale = Math.min(1, MAX_SIDE_PX / Math.max(bitmap.width, bitmap.height));
-    const width = Math.max(1, Math.round(bitmap.width * scale));
-    const height = Math.max(1, Math.round(bitmap.height * scale));
-    let blob;
-    for (const quality of JPEG_QUALITIES) {
-      blob = await encode(bitmap, width, height, quality);
-      if (blob.size <= TARGET_BYTES) break;
-    }
+    const { blob, width, height } = await encodeWithin(
+      (w, h, type, quality) => encode(bitmap, w, h, type, quality), bitmap.width, bitmap.height);
     return { blob, sha256: await sha256Hex(blob), width, height,
       taken_at: new Date(file.lastModified || Date.now()).toISOString() };
   } finally {

@@ -73,7 +73,7 @@ async function pushOutbox(owner, client) {
     const [batch] = batches(pending.map(wireMutation), maxCount);
     let body;
     try {
-      body = await authed("/api/v1/sync/push", { method: "POST",
+      body = await authed("/api/v1/sync/push", { method: "POST", gzip: true,
         body: { client_id: client, sent_at: new Date().toISOString(), mutations: batch } });
     } catch (error) {
       if (error.status === 413 && maxCount > 1) {

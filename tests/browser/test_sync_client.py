@@ -3,15 +3,18 @@ uploads after their records, and a 410 that re-snapshots without losing the outb
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import json
 
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.extensions import db
+from backend.incidents.models import Report
 from backend.photos.models import Blob, Photo
 from tests.browser.test_offline_sync import GEO, reports_described, signed_in_and_installed, wait_outbox
 
@@ -120,3 +123,48 @@ def test_an_expired_cursor_re_snapshots_and_keeps_the_outbox(
     after = page.evaluate(f"""async () => {{ {STORE}
         return (await store.view(owner, 'categories')).length; }}""")
     assert after == held, "the snapshot brought the reference data back"
+
+
+@pytest.mark.browser_context_args(**GEO)
+def test_a_large_push_goes_out_gzipped_and_a_small_one_plain(
+        page: Page, context: BrowserContext, sign_in, live_server):
+    signed_in_and_installed(page, sign_in)
+    context.set_offline(True)
+    page.evaluate(f"""async () => {{ {STORE}
+        for (let n = 0; n < 60; n += 1) {{
+            await store.addMutation(owner, {{collection: 'reports', id: crypto.randomUUID(), op: 'create',
+                fields: {{category: 'road.pothole', description: `压缩上传 ${{n}}`, lat: 35.051, lon: 118.352,
+                          photos: [], reported_at: new Date().toISOString()}}}});
+        }}
+    }}""")
+    pushes = []
+    context.on("request", lambda r: pushes.append(r) if r.url.endswith("/api/v1/sync/push") else None)
+    answers = []
+    context.on("response", lambda r: answers.append(r) if "/api/v1/sync/" in r.url else None)
+    context.set_offline(False)
+    page.evaluate("import('/app/sync-client.js').then((m) => m.syncNow('test'))")
+    wait_outbox(page, 0)
+    assert pushes, "no push went out"
+    large = pushes[0]
+    assert large.headers.get("content-encoding") == "gzip"
+    sent = large.post_data_buffer
+    plain = gzip.decompress(sent)
+    assert len(json.loads(plain)["mutations"]) == 60 and len(sent) < len(plain) / 3
+    assert len([r for r in reports_described(live_server, "压缩上传 7")]) == 1
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Report)
+                                 .where(Report.description.like("压缩上传 %"))) == 60
+        db.session.remove()
+    # The server's answers came gzipped too (Chromium asks, and decodes them).
+    assert any(r.headers.get("content-encoding") == "gzip" for r in answers if r.ok)
+
+    pushes.clear()
+    page.evaluate(f"""async () => {{ {STORE}
+        await store.addMutation(owner, {{collection: 'reports', id: crypto.randomUUID(), op: 'create',
+            fields: {{category: 'road.pothole', description: '小批量', lat: 35.051, lon: 118.352,
+                      photos: [], reported_at: new Date().toISOString()}}}});
+        await (await import('/app/sync-client.js')).syncNow('test');
+    }}""")
+    wait_outbox(page, 0)
+    assert pushes and "content-encoding" not in pushes[0].headers
+    assert len(reports_described(live_server, "小批量")) == 1

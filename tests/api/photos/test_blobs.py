@@ -394,6 +394,21 @@ def test_a_turned_photo_is_measured_and_thumbnailed_upright(client, db, login_as
     assert _thumbnail(client, headers, data).size == (160, 320)
 
 
+def test_a_phones_webp_photo_is_kept_served_as_webp_and_thumbnailed(client, db, login_as):
+    """What the PWA sends from Chrome (pwa/app/shrink.js): lossy WebP, 1600 px, no metadata."""
+    headers = login_as(make_user(roles=["worker"]))
+    buffer = io.BytesIO()
+    Image.effect_noise((1600, 1200), 40).convert("RGB").save(buffer, "WEBP", quality=75)
+    data = buffer.getvalue()
+    response = client.put(f"{URL}/{sha(data)}", data=data, headers=headers, content_type="image/webp")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["content_type"] == "image/webp" and (body["width"], body["height"]) == (1600, 1200)
+    served = client.get(f"{URL}/{sha(data)}", headers=headers)
+    assert served.status_code == 200 and served.mimetype == "image/webp" and served.data == data
+    assert _thumbnail(client, headers, data).size == (320, 240)
+
+
 def test_a_transparent_png_thumbnail_is_white_where_it_was_clear(client, db, login_as):
     headers = login_as(make_user(roles=["worker"]))
     data = image_bytes("PNG", size=(100, 100), mode="RGBA", color=(0, 0, 0, 0))
