@@ -28,6 +28,7 @@ from sync.registry import (
     Collection,
     Registry,
     WriteContext,
+    run_after_push,
     serialize_value,
 )
 from sync.scope import Scope
@@ -101,6 +102,7 @@ class Engine:
         conn.execute(self._update_client, {"client": request.client_id, "last_mid": last_mid,
                                            "last_seen_at": now})
         log_changes(conn, self.tables, changes, now)
+        run_after_push(cache)
         return {"last_mid": last_mid, "results": results}
 
     @cached_property

@@ -69,6 +69,22 @@ class WriteContext:
             value = self.cache[key] = compute()
             return value
 
+    def after_push(self, key: Hashable, step: Callable[[], None]) -> None:
+        """step(), once at the end of the push however many mutations ask for it under this
+        key: after the push's changes are logged, in its transaction. For work done once for
+        many mutations, such as measuring a track that the push added points to. A step
+        asked for by a rejected mutation still runs."""
+        self.cache.setdefault(_AFTER_PUSH, {}).setdefault(key, step)
+
+
+_AFTER_PUSH = object()  # WriteContext.cache key of the steps to run at the end of a push
+
+
+def run_after_push(cache: dict) -> None:
+    """The steps mutations of a push asked for (WriteContext.after_push), in that order."""
+    for step in cache.pop(_AFTER_PUSH, {}).values():
+        step()
+
 
 @dataclass(frozen=True)
 class Workflow:

@@ -39,9 +39,29 @@ def _grid_id(path: str | None) -> uuid.UUID | None:
 
 
 def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None) -> services.Track:
-    """The patrol's track, read once per push and kept up to date by its new points."""
-    return ctx.remember(("patrol_track", patrol_id),
-                        lambda: services.load_track(ctx.conn, patrol_id, scope_path, ctx.now))
+    """The patrol's track, read once per push and kept up to date by its new points; what
+    they changed is written once, when the push has applied all its mutations."""
+    def load() -> services.Track:
+        track = services.load_track(ctx.conn, patrol_id, scope_path)
+        ctx.after_push(("patrol_track", patrol_id),
+                       lambda: services.save_track(ctx.conn, track, ctx.now))
+        return track
+    return ctx.remember(("patrol_track", patrol_id), load)
+
+
+def _locked_patrol(ctx: WriteContext, patrol_id: uuid.UUID):
+    """The patrol of a new point, its row locked before its track is read: two pushes adding
+    points to one patrol (two phones of one worker) measure one after the other, each with
+    the other's points. Read and locked once per push (the lock lasts until commit)."""
+    key = ("patrol_locked", patrol_id)
+    if key not in ctx.cache:
+        table = Patrol.__table__
+        patrol = ctx.conn.execute(sa.select(table.c.worker_id, table.c.scope_path).where(
+            table.c.id == patrol_id, table.c.deleted.is_(False)).with_for_update()).first()
+        if patrol is None or patrol.worker_id != ctx.actor.user_id:
+            return None  # not kept: the rejection rolls back the lock with the mutation
+        ctx.cache[key] = patrol
+    return ctx.cache[key]
 
 
 def prepare_patrol(ctx: WriteContext, values: dict) -> dict:
@@ -61,28 +81,18 @@ def update_patrol(ctx: WriteContext, current: dict, changes: dict) -> dict:
 def may_write_patrol(ctx: WriteContext, record: dict | None, op: str) -> bool:
     if record is None:
         return WORKER in ctx.actor.roles
+    if op == "delete":  # a point after this in the push finds no patrol
+        ctx.cache.pop(("patrol_locked", record["id"]), None)
     return record["worker_id"] == ctx.actor.user_id or ADMIN in ctx.actor.roles
 
 
 def prepare_track_point(ctx: WriteContext, values: dict) -> dict:
-    table = Patrol.__table__
-    # Locked before its track is read: two pushes adding points to one patrol (two phones of
-    # one worker) measure one after the other, each with the other's points.
-    patrol = ctx.conn.execute(sa.select(
-        table.c.worker_id, table.c.scope_path, table.c.started_at, table.c.ended_at).where(
-        table.c.id == values["patrol_id"], table.c.deleted.is_(False)).with_for_update()).first()
-    if patrol is None or patrol.worker_id != ctx.actor.user_id:
+    patrol = _locked_patrol(ctx, values["patrol_id"])
+    if patrol is None:
         raise Rejection("unknown_patrol", "The point belongs to no patrol of yours.")
-    measured = ("patrol_measured", values["patrol_id"])
-    first = measured not in ctx.cache
     track = _track(ctx, values["patrol_id"], patrol.scope_path)
-    is_jitter = services.add_track_point(ctx.conn, track, values, ctx.now)
-    services.record_measures(ctx.conn, values["patrol_id"],
-                             track.measures(patrol.started_at, patrol.ended_at), ctx.now,
-                             first_in_transaction=first)
-    ctx.cache[measured] = True
     return {"worker_id": ctx.actor.user_id, "scope_path": patrol.scope_path,
-            "is_jitter": is_jitter}
+            "is_jitter": services.add_track_point(track, values)}
 
 
 COLLECTIONS = [
