@@ -112,6 +112,16 @@ def _receive(stream: BinaryIO, path: Path, sha256: str, max_bytes: int) -> int:
     return size_bytes
 
 
+def _riff_complete(path: Path) -> bool:
+    """The RIFF header's length (of what follows its first 8 bytes) matches the file."""
+    with open(path, "rb") as file:
+        header = file.read(12)
+    if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
+        return False
+    stated = int.from_bytes(header[4:8], "little")
+    return stated + 8 + (stated & 1) == path.stat().st_size or stated + 8 == path.stat().st_size
+
+
 def inspect_image(path: Path) -> ImageInfo:
     """The real type and displayed size of an image file; `not_an_image` unless it is a
     complete JPEG, PNG or WebP of a sane pixel count."""
@@ -121,7 +131,14 @@ def inspect_image(path: Path) -> ImageInfo:
             too_many_pixels = width * height > MAX_IMAGE_PIXELS
             if not too_many_pixels:
                 image.verify()
-        if not too_many_pixels:
+        if not too_many_pixels and image_format == "WEBP":
+            # A RIFF file states its own length, so a cut-off upload shows without decoding
+            # (decoding a 1600 px WebP costs ~30 ms, a third of a day's blob uploads).
+            if not _riff_complete(path):
+                raise ValueError("truncated WebP")
+            with Image.open(path, formats=["WEBP"]) as image:
+                orientation = image.getexif().get(ExifTags.Base.Orientation)
+        elif not too_many_pixels:
             # verify() checks structure only; a truncated JPEG passes it. Decoding finds that,
             # and JPEG's draft mode decodes at 1/8 scale, reading every byte at 1/64 the memory.
             with Image.open(path, formats=list(IMAGE_TYPES)) as image:

@@ -39,6 +39,12 @@ def noisy_jpeg(size=(200, 150)) -> bytes:
     return buffer.getvalue()
 
 
+def noisy_webp(size=(200, 150)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 80).convert("RGB").save(buffer, "WEBP", quality=75)
+    return buffer.getvalue()
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -160,6 +166,8 @@ def test_bytes_that_do_not_hash_to_the_address_are_400_and_not_kept(app, client,
     pytest.param(image_bytes("BMP"), id="bmp"),
     pytest.param(b"", id="empty"),
     pytest.param(image_bytes("PNG")[:-20], id="png-without-its-end"),
+    pytest.param(noisy_webp()[:-100], id="webp-without-its-end"),
+    pytest.param(noisy_webp() + b"\0" * 64, id="webp-with-bytes-after-it"),
 ])
 def test_anything_but_a_complete_jpeg_png_or_webp_is_400_not_an_image(app, client, db, login_as, data):
     headers = login_as(make_user(roles=["worker"]))
