@@ -57,7 +57,8 @@ def seed_worker_day(base: str) -> tuple[float, float]:
         nonlocal mid
         mid += 1
         mutations.append({"mid": mid, "collection": collection, "id": record or str(uuid.uuid4()),
-                          "op": op, "base_version": base_version, "fields": fields})
+                          "op": op, "base_version": base_version, "fields": fields,
+                          "client_time": iso(datetime.now(UTC))})
 
     add("patrols", {"started_at": iso(start)}, record=patrol)
     points = 720  # every 10 s for two hours
@@ -91,9 +92,9 @@ def sign_in(page, user: str) -> None:
     page.wait_for_timeout(2500)  # the first sync
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, *, full_page: bool = False) -> None:
     page.wait_for_timeout(800)
-    page.screenshot(path=str(OUT / f"{name}.png"))
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
     print("saved", OUT / f"{name}.png")
 
 
@@ -113,7 +114,7 @@ def main() -> None:
         page.goto("/#/reports")
         shoot(page, "phone-reports")
         page.locator("#report-list a").first.click()
-        shoot(page, "phone-report-detail")
+        shoot(page, "phone-report-detail", full_page=True)
         page.goto("/#/reports/new")
         page.wait_for_timeout(1500)
         page.fill("#category-search", "井盖")
