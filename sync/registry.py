@@ -126,6 +126,10 @@ class Collection:
     workflow: Workflow | None = None
     # How a row becomes the record clients see, when not simply its fields.
     to_record: Callable[[dict], dict] | None = None
+    # May a push insert consecutive creates of this collection together (one executemany,
+    # no savepoint each)? Only when its create hooks never read the rows of this table that
+    # the same push creates: those are written after the hooks of the whole run have run.
+    batch_creates: bool = False
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:

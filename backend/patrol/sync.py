@@ -103,5 +103,7 @@ COLLECTIONS = [
     Collection(name="track_points", table=TrackPoint.__table__, rule=APPEND_ONLY,
                schema=TrackPointFields, server_fields=("worker_id", "is_jitter"),
                audience=owned_audience("worker_id"), prepare_create=prepare_track_point,
-               can_write=may_write_patrol),
+               # A point's hooks read its patrol's points once per push, before its first
+               # new point (_track), so they never look for points still to be inserted.
+               can_write=may_write_patrol, batch_creates=True),
 ]
