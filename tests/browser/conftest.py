@@ -37,7 +37,6 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wsgi import ClosingIterator
 
 from backend import create_app
 from backend.demo import services as demo
@@ -94,7 +93,7 @@ class _RequestCounter:
         except BaseException:
             self._done(key)
             raise
-        return ClosingIterator(body, partial(self._done, key))
+        return _Tracked(body, partial(self._done, key))
 
     def _done(self, key: object) -> None:
         with self.changed:
@@ -120,6 +119,30 @@ class _RequestCounter:
             self.in_flight.clear()
         raise RuntimeError(f"requests still running {timeout_s} s after the test's browser "
                            f"contexts closed:\n{stuck}")
+
+
+class _Tracked:
+    """The response body; the request is over once it has all been handed to the server.
+
+    Not only on close(): werkzeug calls close() after draining what the client sent
+    beyond the request, and when the browser has already sent its next request on the
+    connection that drain ends in the socket timeout and close() is never called."""
+
+    def __init__(self, body, done: Callable[[], None]) -> None:
+        self.body, self.done = body, done
+
+    def __iter__(self):
+        try:
+            yield from self.body
+        finally:
+            self.done()
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.done()
 
 
 class _TimeoutRequestHandler(WSGIRequestHandler):
