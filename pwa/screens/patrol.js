@@ -6,6 +6,7 @@ import * as store from "../app/store.js";
 import { formatDistance, formatDuration, measureTrack, metresBetween } from "../app/track.js";
 import { formatTime, h } from "../app/ui/dom.js";
 import { trackMap } from "../app/ui/track-map.js";
+import { keepScreenOn, releaseScreen } from "../app/wake-lock.js";
 
 const RUNNING_KEY = "patrol_running";
 // A fix this close to the last point, this soon, adds nothing: a worker standing still
@@ -46,12 +47,14 @@ function startRecorder(app, patrol, points) {
     rec.error = "patrol.position_failed";
   }
   recorder = rec;
+  keepScreenOn();
   return rec;
 }
 
 function stopRecorder() {
   if (recorder?.watchId != null) navigator.geolocation.clearWatch(recorder.watchId);
   recorder = null;
+  releaseScreen();
 }
 
 async function pointsOf(owner, patrolId) {

@@ -114,3 +114,60 @@ def test_a_patrol_recorded_offline_survives_a_reload_and_syncs_its_track_once(
     row = page.locator(f"#patrol-list li[data-id='{uuid.UUID(str(patrol.id))}']")
     expect(row).to_have_attribute("data-synced", "true", timeout=15_000)
     assert float(row.get_attribute("data-distance")) == pytest.approx(patrol.distance_m, abs=0.01)
+
+
+# Chromium's real wake lock needs a visible, focused screen that a headless test doesn't
+# have; this stand-in behaves like it: a sentinel per request, dropped when the page hides.
+FAKE_WAKE_LOCK = """
+(() => {
+  let visible = true;
+  Object.defineProperty(document, 'visibilityState', {get: () => visible ? 'visible' : 'hidden'});
+  window.__wake = {requests: 0, held: null};
+  window.__setVisible = (v) => {
+    visible = v;
+    if (!v && __wake.held) { const s = __wake.held; __wake.held = null; s.dispatchEvent(new Event('release')); }
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+  Object.defineProperty(navigator, 'wakeLock', {value: {request: async (type) => {
+    if (type !== 'screen' || !visible) throw new DOMException('not allowed', 'NotAllowedError');
+    __wake.requests += 1;
+    const sentinel = new EventTarget();
+    sentinel.release = async () => { if (__wake.held === sentinel) __wake.held = null; };
+    __wake.held = sentinel;
+    return sentinel;
+  }}});
+})();
+"""
+
+
+def wake(page: Page) -> dict:
+    return page.evaluate("({requests: __wake.requests, held: __wake.held !== null})")
+
+
+@pytest.mark.browser_context_args(permissions=["geolocation"], geolocation=fix(START))
+def test_a_running_patrol_keeps_the_screen_on_and_asks_again_after_the_page_was_hidden(
+        page: Page, context: BrowserContext, sign_in):
+    context.add_init_script(FAKE_WAKE_LOCK)
+    page.goto("/")
+    sign_in(page, "worker1")
+    page.click("#tile-patrol")
+    expect(page.locator("#patrol-start")).to_be_visible()
+    assert wake(page) == {"requests": 0, "held": False}  # no patrol, no lock
+
+    page.click("#patrol-start")
+    expect(page.locator("#patrol-points")).to_have_text("1", timeout=10_000)
+    assert wake(page) == {"requests": 1, "held": True}
+
+    page.evaluate("__setVisible(false)")  # the browser drops the lock with the page hidden
+    assert wake(page)["held"] is False
+    page.evaluate("__setVisible(true)")
+    page.wait_for_function("__wake.held !== null")
+    assert wake(page)["requests"] == 2
+
+    page.reload()  # a patrol resumed after a reload holds the screen again
+    expect(page.locator("#patrol-stop")).to_be_visible(timeout=10_000)
+    page.wait_for_function("__wake.held !== null")
+
+    page.click("#patrol-stop")
+    expect(page.locator("#patrol-start")).to_be_visible()
+    page.wait_for_function("__wake.held === null")
