@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-11-23.11";
+const VERSION = "2026-11-23.12";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -25,6 +25,7 @@ const SHELL = [
   "/app/store.js",
   "/app/sync-client.js",
   "/app/track.js",
+  "/app/wake-lock.js",
   "/app/ui/dom.js",
   "/app/ui/icons.js",
   "/app/ui/sign-out.js",
@@ -56,6 +57,7 @@ const SHELL = [
   "/console/console.js",
   "/console/attendance.js",
   "/console/tracks.js",
+  "/console/posts.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.time import UTCDateTime
@@ -34,6 +34,10 @@ class Report(SyncedRecord, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    # How good the place is: the GPS fix's accuracy radius in metres (None: the phone had no
+    # fix), and whether the worker moved the pin off the fix by hand.
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    location_adjusted: Mapped[bool] = mapped_column(Boolean, default=False)
     photos: Mapped[list] = mapped_column(JSON, default=list)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Server-owned

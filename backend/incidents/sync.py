@@ -16,6 +16,16 @@ from sync.registry import MERGE, REFERENCE, Audience, Collection, Workflow, Writ
 
 SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="a photo is the SHA-256 of its bytes (hex)")
 MAX_PHOTOS = 9
+MAX_ACCURACY_M = 10_000  # a fix worse than 10 km says nothing about where the case is
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON true or false: not "yes", 1 or "true", which marshmallow would take."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class ReportFields(ma.Schema):
@@ -23,6 +33,11 @@ class ReportFields(ma.Schema):
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
     lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    # How good the place is; optional, so phones from before these fields still report.
+    # None: the phone had no fix (the pin was placed by hand on the map).
+    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                                 validate=ma.validate.Range(0, MAX_ACCURACY_M))
+    location_adjusted = StrictBoolean(load_default=False)
     photos = ma.fields.List(ma.fields.String(validate=SHA256), load_default=list,
                             validate=ma.validate.Length(max=MAX_PHOTOS))
     reported_at = ma.fields.AwareDateTime(required=True, default_timezone=None)

@@ -13,6 +13,7 @@ const ROUTES = [
   { pattern: /^\/console$/, module: "../console/console.js" },
   { pattern: /^\/console\/attendance$/, module: "../console/attendance.js" },
   { pattern: /^\/console\/tracks$/, module: "../console/tracks.js" },
+  { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 

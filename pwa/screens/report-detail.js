@@ -34,6 +34,18 @@ function timeline(app, report) {
       h("span", { class: "event" }, eventLabel(t, step, me)))));
 }
 
+// How good the place is: the GPS fix's accuracy, and whether the pin was moved by hand
+// (both when it was dragged off a fix). Reports from before these fields show neither.
+function locationQuality(t, report) {
+  const accuracy = report.accuracy_m;
+  return [
+    accuracy != null && Number.isFinite(Number(accuracy))
+      ? h("p", { class: "hint", id: "report-accuracy" }, t("report.accuracy_about", { n: Math.round(Number(accuracy)) }))
+      : null,
+    report.location_adjusted ? h("p", { class: "hint", id: "report-adjusted" }, t("report.location_adjusted")) : null,
+  ];
+}
+
 function facts(app, report, category) {
   const { t } = app;
   const lang = app.language();
@@ -51,7 +63,7 @@ function facts(app, report, category) {
     h("dt", {}, t("report.reported_at")), h("dd", {}, fullTime(report.reported_at, lang)),
     h("dt", {}, t("report.description")), h("dd", { id: "report-description" }, report.description || t("reports.no_description")),
     h("dt", {}, t("report.location")), h("dd", { id: "report-location" },
-      t("report.at_plain", { lat: fixed(report.lat), lon: fixed(report.lon) })),
+      t("report.at_plain", { lat: fixed(report.lat), lon: fixed(report.lon) }), locationQuality(t, report)),
     report.note ? [h("dt", {}, t("report.note")), h("dd", {}, report.note)] : null);
 }
 

@@ -13,6 +13,13 @@ import { h } from "../app/ui/dom.js";
 import { pinMap } from "../app/ui/pin-map.js";
 
 const POSITION_TIMEOUT_MS = 15_000;
+const MAX_ACCURACY_M = 10_000;  // the server's limit: a coarser fix is sent as that
+
+/** The fix's accuracy as the report stores it: metres, null with no fix. */
+function accuracyOf(fix) {
+  const metres = fix?.accuracy_m;
+  return Number.isFinite(metres) ? Math.min(Math.max(metres, 0), MAX_ACCURACY_M) : null;
+}
 
 function locate() {
   return new Promise((resolve, reject) => {
@@ -166,6 +173,8 @@ function placePicker(app, regions) {
     start: () => findMe({ reset: false }),
     position: () => position,
     fix: () => fix,
+    /** True when the pin was moved off the fix by hand (until "use my location" again). */
+    adjusted: () => adjusted,
     focus: () => locateButton.focus(),
     remove: () => {
       removed = true;
@@ -217,14 +226,18 @@ async function mountNew(root, app) {
     save.disabled = true;
     const picked = await photos.photos();
     const reportId = crypto.randomUUID();
+    const fix = place.fix();
     // The bytes first: every hash the outbox names is then already on the phone, and a
     // reload at any point after this loses no photo (the sync client sends them later).
     for (const photo of picked) await store.putBlob(owner, photo.sha256, photo.blob);
     await app.mutate("reports", reportId, "create", {
       category, description: description.value.trim(), lat: position.lat, lon: position.lon,
+      // How good the place is, for whoever verifies the case: the fix's accuracy and
+      // whether the pin was placed by hand.
+      accuracy_m: accuracyOf(fix), location_adjusted: place.adjusted(),
       photos: picked.map((p) => p.sha256), reported_at: new Date().toISOString() });
     // A photo keeps where the phone was when it was taken, even if the pin was moved.
-    const taken = place.fix() || position;
+    const taken = fix || position;
     for (const photo of picked) {
       await app.mutate("photos", crypto.randomUUID(), "create", {
         sha256: photo.sha256, record_collection: "reports", record_id: reportId,

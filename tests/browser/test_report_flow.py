@@ -78,9 +78,19 @@ def test_a_category_is_found_offline_by_name_english_or_code(page: Page, context
     expect(page.locator("#category-limit")).to_have_attribute("data-chosen", "road.pothole")
 
 
+def drag_pin(page: Page, dx: float = 80, dy: float = -60) -> None:
+    box = page.locator("#report-pin").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=5)
+    page.mouse.move(x + dx, y + dy, steps=5)
+    page.mouse.up()
+
+
 @pytest.mark.browser_context_args(**GEO_25M)
 def test_the_pin_dragged_off_the_gps_fix_is_where_the_report_is_saved(
-        page: Page, context: BrowserContext, sign_in):
+        page: Page, context: BrowserContext, sign_in, live_server):
     signed_in_and_installed(page, sign_in)
     context.set_offline(True)  # no tiles, no server: the pin still works on a blank map
     page.goto("/#/reports/new")
@@ -124,6 +134,38 @@ def test_the_pin_dragged_off_the_gps_fix_is_where_the_report_is_saved(
     assert fields["lon"] > IN_GRID["longitude"] + 1e-5 and fields["lat"] > IN_GRID["latitude"] + 1e-5
     assert abs(fields["lon"] - IN_GRID["longitude"]) < 0.01 and abs(fields["lat"] - IN_GRID["latitude"]) < 0.01
     assert f"{fields['lat']:.5f}" in shown and f"{fields['lon']:.5f}" in shown
+    # How good the place is goes with it: the fix's accuracy, and that the pin was moved by hand.
+    assert fields["location_adjusted"] is True and fields["accuracy_m"] == 25
+
+    # Dragged, then "use my location": back on the fix, so not adjusted.
+    page.goto("/#/reports/new")
+    expect(page.locator("#where")).to_contain_text("精度约 25 米", timeout=10_000)
+    pick_category(page)
+    page.fill("#description", "拖了又回到定位")
+    drag_pin(page)
+    expect(page.locator("#where-adjusted")).to_be_visible()
+    page.click("#locate")
+    expect(page.locator("#where-adjusted")).to_be_hidden()
+    page.click("#save")
+    expect(page.locator("#report-list")).to_contain_text("拖了又回到定位")
+
+    context.set_offline(False)
+    wait_outbox(page, 0)
+    [dragged] = reports_described(live_server, "图钉拖到马路对面")
+    assert dragged.location_adjusted is True and dragged.accuracy_m == 25
+    assert f"{dragged.lat:.5f}" in shown and f"{dragged.lon:.5f}" in shown
+    [reset] = reports_described(live_server, "拖了又回到定位")
+    assert reset.location_adjusted is False and reset.accuracy_m == 25
+    assert (reset.lat, reset.lon) == (IN_GRID["latitude"], IN_GRID["longitude"])
+
+    # The detail says so under the place: both for the dragged one, the accuracy alone otherwise.
+    page.locator("#report-list li", has_text="图钉拖到马路对面").locator("a").click()
+    expect(page.locator("#report-location #report-accuracy")).to_have_text("GPS 精度约 25 米")
+    expect(page.locator("#report-location #report-adjusted")).to_have_text("位置为手动调整")
+    page.goto("/#/reports")
+    page.locator("#report-list li", has_text="拖了又回到定位").locator("a").click()
+    expect(page.locator("#report-location #report-accuracy")).to_have_text("GPS 精度约 25 米")
+    expect(page.locator("#report-adjusted")).to_have_count(0)
 
 
 @pytest.mark.browser_context_args(**GEO)
@@ -152,6 +194,7 @@ def test_my_reports_follow_the_case_code_timeline_and_status_as_they_sync_back(
     wait_outbox(page, 0)
     wait_synced(page)
     [report] = reports_described(live_server, "井盖丢失，车辆绕行")
+    assert report.location_adjusted is False  # the pin stayed on the fix
     expect(detail.locator("#report-code")).to_have_text(report.code)
     timeline = page.locator("#report-timeline li")
     expect(timeline).to_have_count(2)
