@@ -286,7 +286,7 @@ export async function mount(root, _params, app) {
       saveButton.disabled = false;
     }
     if (unmounted) return;
-    showOffline(false);
+    showOffline(!navigator.onLine);  // an answer that arrives after going offline
     const created = !editing;
     await loadPosts();
     edit(posts.find((p) => p.id === body.id) || body);
@@ -411,7 +411,7 @@ export async function mount(root, _params, app) {
     }
     posts.sort((a, b) => gridName(a.region_id).localeCompare(gridName(b.region_id), "zh-CN")
       || a.name.localeCompare(b.name, "zh-CN"));
-    showOffline(false);
+    showOffline(!navigator.onLine);
     renderList();
     return true;
   }

@@ -339,7 +339,7 @@ export async function mount(root, _params, app) {
       return;
     }
     if (isStale() || unmounted) return;
-    showOffline(false);
+    showOffline(!navigator.onLine);  // an answer that arrives after going offline
     day = body;
     lines = timelines(body.patrols);
     status.textContent = "";
@@ -377,7 +377,7 @@ export async function mount(root, _params, app) {
       return;
     }
     if (isStale() || unmounted) return;
-    showOffline(false);
+    showOffline(!navigator.onLine);
     coverage = body;
     renderCoverageTable();
     drawCoverage();
@@ -394,7 +394,7 @@ export async function mount(root, _params, app) {
       ...workers.map((w) => h("option", { value: w.id, dataset: { username: w.username } },
         w.display_name ? `${w.display_name} (${w.username})` : w.username)));
       if (workers.some((w) => w.id === chosen.worker)) workerSelect.value = chosen.worker;
-      showOffline(false);
+      showOffline(!navigator.onLine);
     } catch (err) {
       failed(err);
     }
