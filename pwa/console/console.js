@@ -53,5 +53,8 @@ export async function mount(root, _params, app) {
           : h("p", { class: "hint" }, t("console.no_conflicts")));
   });
   await render();
-  return app.onChange(render);
+  // A sync that landed while the first render was reading is drawn now.
+  const off = app.onChange(render);
+  render();
+  return off;
 }

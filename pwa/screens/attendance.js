@@ -122,5 +122,8 @@ export async function mount(root, _params, app) {
     h("h2", {}, t("attendance.today")), list));
   await render();
   findMe();
-  return app.onChange(render);
+  // A sync that landed while the first render was reading is drawn now.
+  const off = app.onChange(render);
+  render();
+  return off;
 }

@@ -119,7 +119,9 @@ export async function mount(root, { id }, app) {
     }
   });
   await render();
+  // A sync that landed while the first render was reading is drawn now.
   const stop = app.onChange(render);
+  render();
   return () => {
     unmounted = true;
     stop();

@@ -48,5 +48,8 @@ export async function mount(root, _params, app) {
         : h("p", { class: "hint", id: "report-list-empty" }, t(all.length ? "reports.none_in_filter" : "reports.empty")));
   });
   await render();
-  return app.onChange(render);
+  // A sync that landed while the first render was reading is drawn now.
+  const off = app.onChange(render);
+  render();
+  return off;
 }

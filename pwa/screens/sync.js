@@ -64,5 +64,8 @@ export async function mount(root, _params, app) {
         : h("p", { class: "hint" }, t("sync.all_sent")));
   });
   await render();
-  return app.onChange(render);
+  // A sync that landed while the first render was reading is drawn now.
+  const off = app.onChange(render);
+  render();
+  return off;
 }
