@@ -145,6 +145,11 @@ def main() -> None:
         page.fill("#tracks-scrub", "400")
         page.dispatch_event("#tracks-scrub", "input")
         shoot(page, "desktop-console-tracks")
+        page.goto("/#/console/posts")
+        page.wait_for_timeout(1500)
+        page.locator("#posts-table button").first.click()  # edit 学校门口: its map and workers
+        page.wait_for_timeout(1500)
+        shoot(page, "desktop-console-posts")
         desktop.close()
         browser.close()
 
