@@ -26,7 +26,7 @@ from backend.accounts import services as accounts
 from backend.attendance.models import Post, PostAssignment, Punch, Shift
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER, RegionScope
 from backend.common.settings import setting
-from backend.common.time import utcnow
+from backend.common.time import city_zone, utcnow
 from backend.common.transactions import commit_or_conflict
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
@@ -420,10 +420,6 @@ class ShiftBook:
 # -- daily results -----------------------------------------------------------------------------
 
 STATUSES = ("on_time", "late", "left_early", "absent", "outside_fence", "missing_punch")
-
-
-def city_zone() -> ZoneInfo:
-    return ZoneInfo(setting("CITY_TIMEZONE"))
 
 
 @dataclass

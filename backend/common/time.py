@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -10,6 +11,22 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def city_zone() -> ZoneInfo:
+    """The city's time zone (CITY_TIMEZONE): its days are the days of attendance, patrols
+    and case codes."""
+    from backend.common.settings import setting  # Flask only where a setting is read
+
+    return ZoneInfo(setting("CITY_TIMEZONE"))
+
+
+def city_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The city's day, midnight to midnight in its zone, as UTC instants."""
+    zone = city_zone()
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def isoformat(value: datetime | None) -> str | None:

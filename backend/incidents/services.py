@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from backend.common.settings import setting
+from backend.common.time import city_zone
 from backend.extensions import db
 from backend.incidents.models import CaseCounter, Category
 from backend.sync_adapter.services import log_reference_changes
@@ -34,7 +33,7 @@ def next_case_code(conn: sa.Connection, district_code: str, reported_at: datetim
     The counter row is locked by the UPDATE until the transaction ends, so two reports
     never get the same number; a number is lost only if its transaction rolls back.
     """
-    day = reported_at.astimezone(ZoneInfo(setting("CITY_TIMEZONE"))).strftime("%Y%m%d")
+    day = reported_at.astimezone(city_zone()).strftime("%Y%m%d")
     prefix = f"{district_code}{day}"
     number = conn.execute(_TAKE_NUMBER, {"counter_prefix": prefix}).scalar()
     if number is None:

@@ -21,7 +21,7 @@ import bisect
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import shapely
@@ -31,9 +31,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select
 
 from backend.accounts import services as accounts
-from backend.attendance.services import city_zone, fence_of_path
+from backend.attendance.services import fence_of_path
 from backend.common.auth import RegionScope
 from backend.common.settings import process_cache, setting
+from backend.common.time import city_day_bounds
 from backend.errors import Invalid
 from backend.extensions import db
 from backend.patrol import coverage
@@ -371,14 +372,6 @@ POINT_FIELDS = ("lat", "lon", "recorded_at_ms", "accuracy_m", "is_jitter")
 MAX_COVERAGE_GRIDS = 5000
 
 
-def day_window(day: date) -> tuple[datetime, datetime]:
-    """The city's day (midnight to midnight in CITY_TIMEZONE) in UTC."""
-    zone = city_zone()
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def _day_patrols(owner_filter, start: datetime, end: datetime) -> list[Patrol]:
     """Patrols under way at some time of [start, end)."""
     return list(db.session.scalars(select(Patrol).where(
@@ -418,7 +411,7 @@ def worker_day_tracks(scope: RegionScope, worker_id: uuid.UUID, day: date) -> di
     """One worker's patrols of a city day, each with its points of that day in time order,
     and the worker's grid: what the console draws and plays back."""
     worker = accounts.get_account(scope, worker_id)
-    start, end = day_window(day)
+    start, end = city_day_bounds(day)
     patrols = _day_patrols(Patrol.worker_id == worker.id, start, end)
     points = _day_points([p.id for p in patrols], start, end, trusted_only=False)
     items = []
@@ -475,7 +468,7 @@ def coverage_of_day(scope: RegionScope, day: date, region_id: uuid.UUID | None =
         raise Invalid(f"{count} grids; choose a region with at most {MAX_COVERAGE_GRIDS}.",
                       code="too_many_grids")
     grids = db.session.scalars(grids_query.order_by(Region.code)).all()
-    start, end = day_window(day)
+    start, end = city_day_bounds(day)
     walked_by = Patrol.scope_path.startswith(root.path, autoescape=True) if root \
         else scope.filter(Patrol.scope_path)
     patrols = _day_patrols(walked_by, start, end)
