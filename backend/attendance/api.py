@@ -10,7 +10,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.attendance import schemas, services
-from backend.common.auth import ADMIN, SUPERVISOR, WORKER, RegionScope, auth_required, current_user
+from backend.common.auth import (
+    ADMIN,
+    SUPERVISOR,
+    WORKER,
+    auth_required,
+    current_scope,
+    current_user,
+)
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
                            description="Shifts, posts, daily results and monthly summaries (考勤).")
@@ -21,9 +28,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE = {"200": {"description": "An Excel workbook: sheets `summary` and `days`.",
                          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
-
-def _scope() -> RegionScope:
-    return RegionScope.for_user(current_user())
 
 
 def _file(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -37,14 +41,14 @@ class Shifts(MethodView):
     @attendance_blp.response(200, schemas.ShiftListOut)
     def get(self):
         """Shifts of the regions and workers in my scope."""
-        return {"items": services.list_shifts(_scope())}
+        return {"items": services.list_shifts(current_scope())}
 
     @auth_required(ADMIN, SUPERVISOR)
     @attendance_blp.arguments(schemas.ShiftIn)
     @attendance_blp.response(200, schemas.ShiftOut)
     def put(self, args):
         """Set (create or replace) the shift of a region or a worker in my scope."""
-        return services.set_shift(_scope(), **args)
+        return services.set_shift(current_scope(), **args)
 
 
 @attendance_blp.route("/shifts/<uuid:shift_id>")
@@ -53,7 +57,7 @@ class ShiftById(MethodView):
     @attendance_blp.response(204)
     def delete(self, shift_id: uuid.UUID):
         """Remove a shift in my scope."""
-        services.delete_shift(_scope(), shift_id)
+        services.delete_shift(current_scope(), shift_id)
 
 
 @attendance_blp.route("/posts")
@@ -63,14 +67,14 @@ class Posts(MethodView):
     @attendance_blp.response(200, schemas.PostListOut)
     def get(self, args):
         """Posts (岗位) of the grids in my scope, with their workers."""
-        return {"items": services.describe_posts(services.list_posts(_scope(), **args))}
+        return {"items": services.describe_posts(services.list_posts(current_scope(), **args))}
 
     @auth_required(ADMIN, SUPERVISOR)
     @attendance_blp.arguments(schemas.PostIn)
     @attendance_blp.response(201, schemas.PostOut)
     def post(self, args):
         """Add a post: a point inside a grid of my scope and a radius (its workers' fence)."""
-        return services.create_post(_scope(), **args)
+        return services.create_post(current_scope(), **args)
 
 
 @attendance_blp.route("/posts/<uuid:post_id>")
@@ -79,21 +83,21 @@ class PostById(MethodView):
     @attendance_blp.response(200, schemas.PostOut)
     def get(self, post_id: uuid.UUID):
         """A post in my scope."""
-        return services.describe_post(services.get_post(_scope(), post_id))
+        return services.describe_post(services.get_post(current_scope(), post_id))
 
     @auth_required(ADMIN, SUPERVISOR)
     @attendance_blp.arguments(schemas.PostPatchIn)
     @attendance_blp.response(200, schemas.PostOut)
     def patch(self, args, post_id: uuid.UUID):
         """Rename, move (within its grid) or resize a post."""
-        return services.update_post(_scope(), post_id, args)
+        return services.update_post(current_scope(), post_id, args)
 
     @auth_required(ADMIN, SUPERVISOR)
     @attendance_blp.response(204)
     @attendance_blp.alt_response(409, description="Workers still hold the post.")
     def delete(self, post_id: uuid.UUID):
         """Remove a post that no worker holds."""
-        services.delete_post(_scope(), post_id)
+        services.delete_post(current_scope(), post_id)
 
 
 @attendance_blp.route("/posts/<uuid:post_id>/workers")
@@ -103,7 +107,7 @@ class PostWorkers(MethodView):
     @attendance_blp.response(200, schemas.PostOut)
     def post(self, args, post_id: uuid.UUID):
         """Put a worker of the post's grid on this post (off any other: one post each)."""
-        return services.assign_worker(_scope(), post_id, args["worker_id"])
+        return services.assign_worker(current_scope(), post_id, args["worker_id"])
 
 
 @attendance_blp.route("/posts/<uuid:post_id>/workers/<uuid:worker_id>")
@@ -112,7 +116,7 @@ class PostWorker(MethodView):
     @attendance_blp.response(204)
     def delete(self, post_id: uuid.UUID, worker_id: uuid.UUID):
         """Take a worker off this post: their grid is their fence again."""
-        services.unassign_worker(_scope(), post_id, worker_id)
+        services.unassign_worker(current_scope(), post_id, worker_id)
 
 
 @attendance_blp.route("/days")
@@ -124,7 +128,7 @@ class WorkerDays(MethodView):
         """A worker's days of a month with their punches and results (a worker: their own)."""
         user = current_user()
         worker_id = services.own_or_supervised(user, args.get("worker_id"))
-        return services.worker_month(_scope(), worker_id, args["month"])
+        return services.worker_month(current_scope(), worker_id, args["month"])
 
 
 @attendance_blp.route("/summary")
@@ -134,7 +138,7 @@ class Summary(MethodView):
     @attendance_blp.response(200, schemas.SummaryOut)
     def get(self, args):
         """Days of each result per worker and per child region, for a month (月度汇总)."""
-        return services.month_summary(_scope(), args["month"], args.get("region_id"))
+        return services.month_summary(current_scope(), args["month"], args.get("region_id"))
 
 
 @attendance_blp.route("/calendar")
@@ -144,7 +148,7 @@ class Calendar(MethodView):
     @attendance_blp.response(200, schemas.CalendarOut)
     def get(self, args):
         """Every worker's results day by day for a month (the console's table and calendar)."""
-        return services.month_calendar(_scope(), args["month"], args.get("region_id"))
+        return services.month_calendar(current_scope(), args["month"], args.get("region_id"))
 
 
 @attendance_blp.route("/summary.csv")
@@ -154,7 +158,7 @@ class SummaryCSV(MethodView):
     @attendance_blp.doc(responses=CSV_RESPONSE)
     def get(self, args):
         """The monthly summary per worker, as CSV."""
-        rows = services.summary_rows(_scope(), args["month"], args.get("region_id"))
+        rows = services.summary_rows(current_scope(), args["month"], args.get("region_id"))
         return _file(services.as_csv(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
 
 
@@ -165,7 +169,7 @@ class DaysCSV(MethodView):
     @attendance_blp.doc(responses=CSV_RESPONSE)
     def get(self, args):
         """Every worker's every day of a month, as CSV."""
-        rows = services.day_rows(_scope(), args["month"], args.get("region_id"))
+        rows = services.day_rows(current_scope(), args["month"], args.get("region_id"))
         return _file(services.as_csv(rows), "text/csv", f"attendance-days-{args['month']}.csv")
 
 
@@ -176,5 +180,5 @@ class MonthXLSX(MethodView):
     @attendance_blp.doc(responses=XLSX_RESPONSE)
     def get(self, args):
         """The month as an Excel workbook: the summary per worker and every day."""
-        body = services.month_xlsx(_scope(), args["month"], args.get("region_id"))
+        body = services.month_xlsx(current_scope(), args["month"], args.get("region_id"))
         return _file(body, XLSX, f"attendance-{args['month']}.xlsx")

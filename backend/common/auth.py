@@ -62,6 +62,11 @@ def current_user():
     return _jwt_current_user._get_current_object()
 
 
+def current_scope() -> RegionScope:
+    """The part of the hierarchy the signed-in user of this request may see."""
+    return RegionScope.for_user(current_user())
+
+
 def _end_sqlite_transaction() -> None:
     """On SQLite every transaction holds the write lock (BEGIN IMMEDIATE). Checking the
     token read the database; the view may now wait a long time for a phone's request

@@ -5,15 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from backend.common.auth import ADMIN, SUPERVISOR, RegionScope, auth_required, current_user
+from backend.common.auth import ADMIN, SUPERVISOR, auth_required, current_scope
 from backend.patrol import schemas, services
 
 patrol_blp = Blueprint("patrol", __name__, url_prefix="/api/v1/patrol",
                        description="Patrol tracks and coverage for supervisors (巡查).")
 
-
-def _scope() -> RegionScope:
-    return RegionScope.for_user(current_user())
 
 
 @patrol_blp.route("/tracks")
@@ -23,7 +20,7 @@ class DayTracks(MethodView):
     @patrol_blp.response(200, schemas.DayTracksOut)
     def get(self, args):
         """A worker's patrols of a city day with their points in time order, and their grid."""
-        return services.worker_day_tracks(_scope(), args["worker_id"], args["date"])
+        return services.worker_day_tracks(current_scope(), args["worker_id"], args["date"])
 
 
 @patrol_blp.route("/coverage")
@@ -33,5 +30,5 @@ class Coverage(MethodView):
     @patrol_blp.response(200, schemas.CoverageOut)
     def get(self, args):
         """How much of each grid under a region was walked on a city day (覆盖率)."""
-        return services.coverage_of_day(_scope(), args["date"], args.get("region_id"),
+        return services.coverage_of_day(current_scope(), args["date"], args.get("region_id"),
                                         cell_m=args["cell_m"], include_cells=args["include_cells"])

@@ -7,16 +7,13 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from backend.common.auth import ADMIN, STAFF_ROLES, RegionScope, auth_required, current_user
+from backend.common.auth import ADMIN, STAFF_ROLES, auth_required, current_scope
 from backend.common.paging import page_schema
 from backend.regions import schemas, services
 
 regions_blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions",
                         description="City → district → street → community → grid.")
 
-
-def _scope() -> RegionScope:
-    return RegionScope.for_user(current_user())
 
 
 @regions_blp.route("")
@@ -26,7 +23,7 @@ class Regions(MethodView):
     @regions_blp.response(200, page_schema(schemas.RegionSummaryOut))
     def get(self, args):
         """Regions in my scope, without boundaries, filtered by parent, level, code or text."""
-        return services.list_regions(_scope(), **args)
+        return services.list_regions(current_scope(), **args)
 
     @auth_required(ADMIN)
     @regions_blp.arguments(schemas.RegionCreateIn)
@@ -43,7 +40,7 @@ class RegionsGeoJSON(MethodView):
     @regions_blp.response(200, schemas.FeatureCollectionOut)
     def get(self, args):
         """Boundaries in my scope as a GeoJSON FeatureCollection, for the map."""
-        return services.regions_geojson(_scope(), **args)
+        return services.regions_geojson(current_scope(), **args)
 
 
 @regions_blp.route("/locate")
@@ -53,7 +50,7 @@ class Locate(MethodView):
     @regions_blp.response(200, schemas.LocateOut)
     def get(self, args):
         """Which grid is this point in? 404 when no grid of mine contains it."""
-        grid = services.locate_grid(_scope(), args["lat"], args["lon"])
+        grid = services.locate_grid(current_scope(), args["lat"], args["lon"])
         return {"grid": grid, "path": services.lineage(grid)}
 
 
@@ -63,7 +60,7 @@ class Region(MethodView):
     @regions_blp.response(200, schemas.RegionOut)
     def get(self, region_id: uuid.UUID):
         """One region with its boundary, if it lies in my scope."""
-        return services.get_region(_scope(), region_id)
+        return services.get_region(current_scope(), region_id)
 
     @auth_required(ADMIN)
     @regions_blp.arguments(schemas.RegionUpdateIn)
