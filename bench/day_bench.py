@@ -71,7 +71,10 @@ from bench.servers import (  # noqa: E402
     PG_ADMIN_URL,
     ROOT,
     BenchError,
+    expect,
     free_port,
+    iso,
+    log,
     our_env,
     pg_database,
     prepare_database,
@@ -136,19 +139,6 @@ DESCRIPTIONS = (
     "楼道堆放杂物阻塞消防通道，已劝说住户清理。",
 )
 
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise BenchError(message)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def iso(moment: datetime) -> str:
-    """Date.prototype.toISOString(): milliseconds and a Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def js_len(value) -> int:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -32,6 +33,21 @@ KINTO_PACKAGES = ("kinto[postgresql]", "requests")  # the extra brings the Postg
 
 class BenchError(RuntimeError):
     """Something the benchmark needs did not work; the message says what."""
+
+
+def expect(condition: bool, message: str) -> None:
+    """A check of what the server answered: a benchmark that lost data reports nothing."""
+    if not condition:
+        raise BenchError(message)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def iso(moment: datetime) -> str:
+    """Date.prototype.toISOString(): milliseconds and a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def free_port() -> int:

@@ -53,7 +53,10 @@ from bench.servers import (  # noqa: E402
     ROOT,
     BenchError,
     cpu_seconds,
+    expect,
+    iso,
     kinto_venv,
+    log,
     our_env,
     pg_database,
     run,
@@ -71,18 +74,6 @@ PUSH_PULL_GOAL = 3.0    # ours ≥ 3 × Kinto, push and full pull, on the same d
 SCOPE_PULL_GOAL_S = 2.0
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise BenchError(message)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def chunks(items: list, size: int):
