@@ -104,4 +104,14 @@ export async function authed(path, options = {}) {
   }
 }
 
+/** Every item of a paged list (`?…` in path; the API's page/per_page/pages convention). */
+export async function authedAll(path) {
+  const items = [];
+  for (let page = 1; ; page += 1) {
+    const result = await authed(`${path}&per_page=200&page=${page}`);
+    items.push(...result.items);
+    if (page >= result.pages) return items;
+  }
+}
+
 export const me = () => authed("/api/v1/me");

@@ -1,7 +1,7 @@
 // Posts in the console (岗位): a supervisor places a post in a grid of their scope (a point
 // and a radius: the fence of the workers on it), edits or removes it, and puts workers of
 // that grid on it. Online only: posts are managed on the server and reach phones by sync.
-import { authed } from "../app/api.js";
+import { authed, authedAll } from "../app/api.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 import { loadLeaflet } from "../app/ui/track-map.js";
 
@@ -14,15 +14,6 @@ const KNOWN_ERRORS = ["post_outside_grid", "post_name_taken", "post_has_workers"
   "worker_outside_post_grid", "not_a_worker", "not_assigned", "not_found", "validation_error"];
 // The post being edited, so that switching the language (which mounts the page again) keeps it.
 const chosen = { post: "" };
-
-async function allPages(path) {
-  const items = [];
-  for (let page = 1; ; page += 1) {
-    const result = await authed(`${path}&per_page=200&page=${page}`);
-    items.push(...result.items);
-    if (page >= result.pages) return items;
-  }
-}
 
 const workerLabel = (w) => (w.display_name ? `${w.display_name} (${w.username})` : w.username);
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
@@ -419,8 +410,8 @@ export async function mount(root, _params, app) {
   const reload = async () => {
     clearError(pageError);
     try {
-      [grids, workers] = await Promise.all([allPages("/api/v1/regions?level=grid"),
-        allPages("/api/v1/accounts?role=worker")]);
+      [grids, workers] = await Promise.all([authedAll("/api/v1/regions?level=grid"),
+        authedAll("/api/v1/accounts?role=worker")]);
     } catch (err) {
       listBody.replaceChildren();
       failed(err, pageError);

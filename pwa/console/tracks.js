@@ -1,7 +1,7 @@
 // Patrol tracks in the console (巡查轨迹): one worker's day on the grid map, played back at a
 // chosen speed, and how much of each grid was walked that day (覆盖率) as a map layer and a
 // table. Online only: the server holds every worker's points and computes the coverage.
-import { authed } from "../app/api.js";
+import { authed, authedAll } from "../app/api.js";
 import { formatDistance, formatDuration } from "../app/track.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 import { loadLeaflet } from "../app/ui/track-map.js";
@@ -24,15 +24,6 @@ function band(share) {
 }
 
 const percent = (share) => Math.round(share * 1000) / 10;
-
-async function allWorkers() {
-  const workers = [];
-  for (let page = 1; ; page += 1) {
-    const result = await authed(`/api/v1/accounts?role=worker&per_page=200&page=${page}`);
-    workers.push(...result.items);
-    if (page >= result.pages) return workers;
-  }
-}
 
 /** Each patrol's trusted points as times and positions for play-back; its jitter apart. */
 function timelines(patrols) {
@@ -387,7 +378,7 @@ export async function mount(root, _params, app) {
 
   const loadWorkers = async () => {
     try {
-      const workers = await allWorkers();
+      const workers = await authedAll("/api/v1/accounts?role=worker");
       if (unmounted) return;
       workerSelect.replaceChildren(h("option", { value: "" },
         t(workers.length ? "tracks.choose_worker" : "tracks.no_workers")),
