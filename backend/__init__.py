@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_errors(app)
     init_compression(app)
     register_api(app)
+    register_sync(app)
     register_cli(app)
     register_pages(app)
     return app
@@ -94,12 +95,13 @@ def init_extensions(app: Flask) -> None:
 
 
 def import_models() -> None:
-    """Every table, so that migrations and the sync registry see them all."""
+    """Every table, so that migrations see them all."""
     from backend.accounts import models as _accounts  # noqa: F401
     from backend.attendance import models as _attendance  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
     from backend.patrol import models as _patrol  # noqa: F401
     from backend.photos import models as _photos  # noqa: F401
+    from backend.posts import models as _posts  # noqa: F401
     from backend.queue import models as _queue  # noqa: F401
     from backend.regions import models as _regions  # noqa: F401
     from backend.sync_adapter import models as _sync  # noqa: F401
@@ -126,16 +128,33 @@ def register_api(app: Flask) -> None:
     from backend.health.api import health_blp
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
+    from backend.posts.api import posts_blp
     from backend.regions.api import regions_blp
     from backend.sync_adapter.api import sync_blp
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
-                      blobs_blp, attendance_blp, patrol_blp):
+                      blobs_blp, attendance_blp, posts_blp, patrol_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
     api.spec.components.schema("PushRequest", schema=PushIn)
+
+
+def register_sync(app: Flask) -> None:
+    """Every collection a phone syncs, in one list: each feature declares its own in its
+    sync.py, as it declares its blueprint in api.py."""
+    from backend.attendance.sync import COLLECTIONS as attendance
+    from backend.incidents.sync import COLLECTIONS as incidents
+    from backend.patrol.sync import COLLECTIONS as patrol
+    from backend.photos.sync import COLLECTIONS as photos
+    from backend.posts.sync import COLLECTIONS as posts
+    from backend.queue.sync import COLLECTIONS as queue
+    from backend.regions.sync import COLLECTIONS as regions
+    from backend.sync_adapter.registry import register_collections
+
+    for collections in (regions, incidents, queue, patrol, attendance, posts, photos):
+        register_collections(app, collections)
 
 
 def register_cli(app: Flask) -> None:

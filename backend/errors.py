@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+import marshmallow as ma
+from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -130,12 +131,26 @@ def http_error_response(error: HTTPException):
     return response, status
 
 
-def init_app(app: Flask) -> None:
-    from backend.extensions import db
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable."})
+    message = ma.fields.String(required=True, metadata={"description": "For people (English)."})
+    fields = ma.fields.Dict(metadata={"description": "Per-field problems of a 422."})
 
+
+class ErrorEnvelope(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+def _rollback() -> None:
+    # The app's Flask-SQLAlchemy session, looked up rather than imported: extensions.py
+    # imports this module for the error envelope.
+    current_app.extensions["sqlalchemy"].session.rollback()
+
+
+def init_app(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
-        db.session.rollback()
+        _rollback()
         response, status = error_body(error.status, error.code, error.message, **error.details)
         for name, value in error.headers.items():
             response.headers[name] = value
@@ -143,12 +158,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
-        db.session.rollback()
+        _rollback()
         return http_error_response(error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         # Never a stack trace to the client, never a half-written change.
-        db.session.rollback()
+        _rollback()
         log.exception("unhandled error")
         return error_body(500, "internal_error", "Internal server error.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from backend.errors import ErrorEnvelope, http_error_response
 
 # Stable constraint names, so that Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -24,24 +25,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ErrorDetail(ma.Schema):
-    code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable."})
-    message = ma.fields.String(required=True, metadata={"description": "For people (English)."})
-    fields = ma.fields.Dict(metadata={"description": "Per-field problems of a 422."})
-
-
-class ErrorEnvelope(ma.Schema):
-    error = ma.fields.Nested(ErrorDetail, required=True)
-
-
 class Api(SmorestApi):
     """Every HTTP error, flask-smorest's and werkzeug's, goes through our one JSON envelope."""
 
     ERROR_SCHEMA = ErrorEnvelope
 
     def handle_http_exception(self, error):
-        from backend.errors import http_error_response
-
         return http_error_response(error)
 
 

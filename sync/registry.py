@@ -46,6 +46,14 @@ class Audience:
     is_public: bool = False
 
 
+def owned_audience(owner_field: str) -> Callable[[dict], Audience]:
+    """The audience of records that belong to a place and to a person (a worker's patrol,
+    punch): those whose scope covers the record's path, and the owner named by this field."""
+    def audience(row: dict) -> Audience:
+        return Audience(scope_path=row.get("scope_path"), owner_id=row.get(owner_field))
+    return audience
+
+
 @dataclass
 class WriteContext:
     """What hooks get: the connection (same transaction), the actor and the mutation's clocks."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,9 @@ from backend.common.auth import ROLES
 from backend.common.ids import new_id
 from backend.common.time import UTCDateTime, utcnow
 from backend.extensions import db
-from backend.regions.models import Region
+
+if TYPE_CHECKING:
+    from backend.regions.models import Region
 
 
 class User(db.Model):
@@ -32,7 +35,8 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    region: Mapped[Region | None] = relationship(lazy="joined")
+    # By name: models import no other feature (the registry resolves it once all are loaded).
+    region: Mapped[Region | None] = relationship("Region", lazy="joined")
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
     )

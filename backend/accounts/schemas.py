@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from backend.common.auth import ROLES
 from backend.common.paging import PageArgs
+from backend.regions.schemas import RegionBrief
 
 
 def _roles(**kwargs) -> ma.fields.List:
@@ -22,16 +23,15 @@ class RefreshIn(ma.Schema):
         metadata={"description": "The refresh token, if not sent as `Authorization: Bearer`."})
 
 
-class RegionBrief(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    code = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    level = ma.fields.String(required=True)
-
-
 class BoundRegion(RegionBrief):
     path = ma.fields.List(ma.fields.Nested(RegionBrief), required=True,
                           metadata={"description": "From the city down to this region."})
+
+
+class WorkerBrief(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    username = ma.fields.String(required=True)
+    display_name = ma.fields.String(required=True)
 
 
 class UserOut(ma.Schema):

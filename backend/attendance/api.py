@@ -1,5 +1,4 @@
-"""Attendance over HTTP: shifts, posts (岗位), a worker's month of days, monthly summaries
-and CSV."""
+"""Attendance over HTTP: shifts, a worker's month of days, monthly summaries, CSV and Excel."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from backend.attendance import schemas, services
+from backend.attendance import reports, schemas, services
 from backend.common.auth import (
     ADMIN,
     SUPERVISOR,
@@ -20,14 +19,13 @@ from backend.common.auth import (
 )
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
-                           description="Shifts, posts, daily results and monthly summaries (考勤).")
+                           description="Shifts, daily results and monthly summaries (考勤).")
 
 CSV_RESPONSE = {"200": {"description": "UTF-8 CSV with a byte-order mark (opens in Excel).",
                         "content": {"text/csv": {"schema": {"type": "string"}}}}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE = {"200": {"description": "An Excel workbook: sheets `summary` and `days`.",
                          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
-
 
 
 def _file(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -60,65 +58,6 @@ class ShiftById(MethodView):
         services.delete_shift(current_scope(), shift_id)
 
 
-@attendance_blp.route("/posts")
-class Posts(MethodView):
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.arguments(schemas.PostListArgs, location="query")
-    @attendance_blp.response(200, schemas.PostListOut)
-    def get(self, args):
-        """Posts (岗位) of the grids in my scope, with their workers."""
-        return {"items": services.describe_posts(services.list_posts(current_scope(), **args))}
-
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.arguments(schemas.PostIn)
-    @attendance_blp.response(201, schemas.PostOut)
-    def post(self, args):
-        """Add a post: a point inside a grid of my scope and a radius (its workers' fence)."""
-        return services.create_post(current_scope(), **args)
-
-
-@attendance_blp.route("/posts/<uuid:post_id>")
-class PostById(MethodView):
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.response(200, schemas.PostOut)
-    def get(self, post_id: uuid.UUID):
-        """A post in my scope."""
-        return services.describe_post(services.get_post(current_scope(), post_id))
-
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.arguments(schemas.PostPatchIn)
-    @attendance_blp.response(200, schemas.PostOut)
-    def patch(self, args, post_id: uuid.UUID):
-        """Rename, move (within its grid) or resize a post."""
-        return services.update_post(current_scope(), post_id, args)
-
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.response(204)
-    @attendance_blp.alt_response(409, description="Workers still hold the post.")
-    def delete(self, post_id: uuid.UUID):
-        """Remove a post that no worker holds."""
-        services.delete_post(current_scope(), post_id)
-
-
-@attendance_blp.route("/posts/<uuid:post_id>/workers")
-class PostWorkers(MethodView):
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.arguments(schemas.PostWorkerIn)
-    @attendance_blp.response(200, schemas.PostOut)
-    def post(self, args, post_id: uuid.UUID):
-        """Put a worker of the post's grid on this post (off any other: one post each)."""
-        return services.assign_worker(current_scope(), post_id, args["worker_id"])
-
-
-@attendance_blp.route("/posts/<uuid:post_id>/workers/<uuid:worker_id>")
-class PostWorker(MethodView):
-    @auth_required(ADMIN, SUPERVISOR)
-    @attendance_blp.response(204)
-    def delete(self, post_id: uuid.UUID, worker_id: uuid.UUID):
-        """Take a worker off this post: their grid is their fence again."""
-        services.unassign_worker(current_scope(), post_id, worker_id)
-
-
 @attendance_blp.route("/days")
 class WorkerDays(MethodView):
     @auth_required(ADMIN, SUPERVISOR, WORKER)
@@ -128,7 +67,7 @@ class WorkerDays(MethodView):
         """A worker's days of a month with their punches and results (a worker: their own)."""
         user = current_user()
         worker_id = services.own_or_supervised(user, args.get("worker_id"))
-        return services.worker_month(current_scope(), worker_id, args["month"])
+        return reports.worker_month(current_scope(), worker_id, args["month"])
 
 
 @attendance_blp.route("/summary")
@@ -138,7 +77,7 @@ class Summary(MethodView):
     @attendance_blp.response(200, schemas.SummaryOut)
     def get(self, args):
         """Days of each result per worker and per child region, for a month (月度汇总)."""
-        return services.month_summary(current_scope(), args["month"], args.get("region_id"))
+        return reports.month_summary(current_scope(), args["month"], args.get("region_id"))
 
 
 @attendance_blp.route("/calendar")
@@ -148,7 +87,7 @@ class Calendar(MethodView):
     @attendance_blp.response(200, schemas.CalendarOut)
     def get(self, args):
         """Every worker's results day by day for a month (the console's table and calendar)."""
-        return services.month_calendar(current_scope(), args["month"], args.get("region_id"))
+        return reports.month_calendar(current_scope(), args["month"], args.get("region_id"))
 
 
 @attendance_blp.route("/summary.csv")
@@ -158,8 +97,8 @@ class SummaryCSV(MethodView):
     @attendance_blp.doc(responses=CSV_RESPONSE)
     def get(self, args):
         """The monthly summary per worker, as CSV."""
-        rows = services.summary_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(services.as_csv(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
+        rows = reports.summary_rows(current_scope(), args["month"], args.get("region_id"))
+        return _file(reports.as_csv(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
 
 
 @attendance_blp.route("/days.csv")
@@ -169,8 +108,8 @@ class DaysCSV(MethodView):
     @attendance_blp.doc(responses=CSV_RESPONSE)
     def get(self, args):
         """Every worker's every day of a month, as CSV."""
-        rows = services.day_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(services.as_csv(rows), "text/csv", f"attendance-days-{args['month']}.csv")
+        rows = reports.day_rows(current_scope(), args["month"], args.get("region_id"))
+        return _file(reports.as_csv(rows), "text/csv", f"attendance-days-{args['month']}.csv")
 
 
 @attendance_blp.route("/month.xlsx")
@@ -180,5 +119,5 @@ class MonthXLSX(MethodView):
     @attendance_blp.doc(responses=XLSX_RESPONSE)
     def get(self, args):
         """The month as an Excel workbook: the summary per worker and every day."""
-        body = services.month_xlsx(current_scope(), args["month"], args.get("region_id"))
+        body = reports.month_xlsx(current_scope(), args["month"], args.get("region_id"))
         return _file(body, XLSX, f"attendance-{args['month']}.xlsx")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.accounts.schemas import RegionBrief
-from backend.attendance.models import POST_RADIUS_MAX_M, POST_RADIUS_MIN_M
-from backend.attendance.services import STATUSES
+from backend.accounts.schemas import WorkerBrief
+from backend.attendance.days import STATUSES
+from backend.regions.schemas import RegionBrief
 
 _month = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
                           metadata={"description": "YYYY-MM, in the city's time zone.",
@@ -48,12 +48,6 @@ class MonthArgs(ma.Schema):
 class WorkerMonthArgs(ma.Schema):
     month = _month
     worker_id = ma.fields.UUID(metadata={"description": "Default: the caller (a worker)."})
-
-
-class WorkerBrief(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    username = ma.fields.String(required=True)
-    display_name = ma.fields.String(required=True)
 
 
 class PunchBrief(ma.Schema):
@@ -127,61 +121,3 @@ class WorkerCalendarOut(ma.Schema):
 class CalendarOut(ma.Schema):
     month = ma.fields.String(required=True)
     workers = ma.fields.List(ma.fields.Nested(WorkerCalendarOut), required=True)
-
-
-# -- posts (岗位) -----------------------------------------------------------------------------
-
-def _post_fields(required: bool) -> dict:
-    return {
-        "name": ma.fields.String(required=required, validate=ma.validate.Length(min=1, max=100)),
-        "lat": ma.fields.Float(required=required, allow_nan=False,
-                               validate=ma.validate.Range(-90, 90)),
-        "lon": ma.fields.Float(required=required, allow_nan=False,
-                               validate=ma.validate.Range(-180, 180)),
-        "radius_m": ma.fields.Float(
-            required=required, allow_nan=False,
-            validate=ma.validate.Range(POST_RADIUS_MIN_M, POST_RADIUS_MAX_M),
-            metadata={"description": f"Metres, {POST_RADIUS_MIN_M:g}–{POST_RADIUS_MAX_M:g}."}),
-    }
-
-
-PostIn = type("PostIn", (ma.Schema,), {
-    "region_id": ma.fields.UUID(required=True, metadata={"description": "The grid it lies in."}),
-    **_post_fields(required=True)})
-
-
-class _PostPatchBase(ma.Schema):
-    @ma.validates_schema
-    def _not_empty(self, data, **_kwargs):
-        if not data:
-            raise ma.ValidationError("Give at least one of name, lat, lon, radius_m.")
-
-
-PostPatchIn = type("PostPatchIn", (_PostPatchBase,), _post_fields(required=False))
-
-
-class PostWorkerIn(ma.Schema):
-    worker_id = ma.fields.UUID(required=True, metadata={
-        "description": "A worker bound to the post's grid; a worker holds one post at most."})
-
-
-class PostListArgs(ma.Schema):
-    region_id = ma.fields.UUID(metadata={"description": "Only posts in this region's subtree."})
-
-
-class PostOut(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    name = ma.fields.String(required=True)
-    region_id = ma.fields.UUID(required=True)
-    lat = ma.fields.Float(required=True)
-    lon = ma.fields.Float(required=True)
-    radius_m = ma.fields.Float(required=True)
-    version = ma.fields.Integer(required=True)
-    workers = ma.fields.List(ma.fields.Nested(WorkerBrief), required=True,
-                             metadata={"description": "The workers holding this post."})
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
-
-
-class PostListOut(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PostOut), required=True)

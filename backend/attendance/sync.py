@@ -1,23 +1,22 @@
-"""Attendance punches, as an append-only sync collection; the server checks the fence.
-Posts (岗位) and who holds them, as reference data: the phone needs its fence offline."""
+"""Attendance punches, as an append-only sync collection; the server checks the fence."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
 from backend.attendance import services
-from backend.attendance.models import Post, PostAssignment, Punch
+from backend.attendance.models import Punch
 from backend.common.auth import WORKER
+from backend.common.schemas import Latitude, Longitude
 from backend.errors import AppError
-from backend.patrol.sync import owned_audience
 from sync.errors import Rejection
-from sync.registry import APPEND_ONLY, REFERENCE, Audience, Collection, WriteContext
+from sync.registry import APPEND_ONLY, Collection, WriteContext, owned_audience
 
 
 class PunchFields(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
     accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
                                  validate=ma.validate.Range(min=0))
     punched_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
@@ -37,17 +36,6 @@ def prepare_punch(ctx: WriteContext, values: dict) -> dict:
     return {"worker_id": ctx.actor.user_id, "scope_path": ctx.actor.home_path, **checked}
 
 
-def post_audience(row: dict) -> Audience:
-    # Everyone whose scope covers the post's grid: its workers (a worker holds posts of
-    # their own grid only) and the supervisors above. The log's audience has one owner,
-    # so "only the workers of this post" cannot be said; a post is a public place anyway.
-    return Audience(scope_path=row["scope_path"])
-
-
-def assignment_audience(row: dict) -> Audience:
-    return Audience(scope_path=row["scope_path"], owner_id=row["worker_id"])
-
-
 def may_punch(ctx: WriteContext, _record: dict | None, _op: str) -> bool:
     return WORKER in ctx.actor.roles
 
@@ -58,9 +46,4 @@ COLLECTIONS = [
                               "accuracy_flagged", "fence_kind"),
                audience=owned_audience("worker_id"), prepare_create=prepare_punch,
                can_write=may_punch),
-    Collection(name="posts", table=Post.__table__, rule=REFERENCE,
-               server_fields=("name", "region_id", "lat", "lon", "radius_m"),
-               audience=post_audience),
-    Collection(name="post_assignments", table=PostAssignment.__table__, rule=REFERENCE,
-               server_fields=("worker_id", "post_id"), audience=assignment_audience),
 ]

@@ -15,11 +15,13 @@ from sqlalchemy import select
 from backend.accounts import services as accounts
 from backend.accounts.models import User
 from backend.attendance import services as attendance
-from backend.attendance.models import Post, Shift
+from backend.attendance.models import Shift
 from backend.common.settings import setting
 from backend.extensions import db
 from backend.incidents import services as incidents
 from backend.incidents.models import Category
+from backend.posts import services as posts
+from backend.posts.models import Post
 from backend.queue import services as queue
 from backend.queue.models import Hall
 from backend.regions.importer import RawFeature, import_regions
@@ -168,9 +170,9 @@ def load_demo_city() -> dict:
 def _add_demo_post() -> None:
     grid = db.session.get(Region, db.session.scalar(
         select(Region.id).where(Region.code == DEMO_POST["grid_code"])))
-    post = attendance.add_post(region=grid, name=DEMO_POST["name"], lat=DEMO_POST["lat"],
+    post = posts.add_post(region=grid, name=DEMO_POST["name"], lat=DEMO_POST["lat"],
                                lon=DEMO_POST["lon"], radius_m=DEMO_POST["radius_m"])
     for username in DEMO_POST["workers"]:
         worker_id = db.session.scalar(select(User.id).where(User.username == username))
         if worker_id is not None:
-            attendance.put_assignment(post, worker_id)
+            posts.put_assignment(post, worker_id)

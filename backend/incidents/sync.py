@@ -7,6 +7,7 @@ from datetime import timedelta
 import marshmallow as ma
 
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER
+from backend.common.schemas import Latitude, Longitude
 from backend.common.time import isoformat
 from backend.incidents import services, workflow
 from backend.incidents.models import Category, Report
@@ -31,8 +32,8 @@ class StrictBoolean(ma.fields.Boolean):
 class ReportFields(ma.Schema):
     category = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
-    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
     # How good the place is; optional, so phones from before these fields still report.
     # None: the phone had no fix (the pin was placed by hand on the map).
     accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,

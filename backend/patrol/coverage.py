@@ -24,6 +24,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from backend.common import geo
+
 CELL_M = 50.0
 SAMPLE_STEP_M = 10.0
 MAX_GAP_M = 200.0
@@ -37,15 +39,6 @@ class TooManyCells(ValueError):
     """The lattice would have more cells than MAX_CELLS_PER_GRID."""
 
 
-def metres_per_degree(lat):
-    """Metres per degree of longitude and of latitude at this latitude (WGS 84 ellipsoid);
-    works on numbers and on numpy arrays alike."""
-    phi = np.radians(lat)
-    per_lat = 111_132.954 - 559.822 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
-    per_lon = 111_412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi) + 0.118 * np.cos(5 * phi)
-    return per_lon, per_lat
-
-
 def sample_tracks(tracks: Iterable[Sequence[tuple[float, float]]], *, step_m: float = SAMPLE_STEP_M,
                   max_gap_m: float = MAX_GAP_M) -> np.ndarray:
     """Points along every track, (lon, lat) rows: each track's points and, between two
@@ -57,7 +50,7 @@ def sample_tracks(tracks: Iterable[Sequence[tuple[float, float]]], *, step_m: fl
             parts.append(points)
             continue
         a, b = points[:-1], points[1:]
-        per_lon, per_lat = metres_per_degree((a[:, 1] + b[:, 1]) / 2)
+        per_lon, per_lat = geo.metres_per_degree((a[:, 1] + b[:, 1]) / 2)
         length_m = np.hypot((b[:, 0] - a[:, 0]) * per_lon, (b[:, 1] - a[:, 1]) * per_lat)
         # Intervals per segment: the segment's start and the points inside it; the end is
         # the next segment's start (the track's last point is added once at the end).
@@ -97,7 +90,7 @@ class CellLattice:
 def lay_cells(grid: BaseGeometry, cell_m: float = CELL_M) -> CellLattice:
     """The lattice of about cell_m × cell_m cells over a grid's polygon."""
     min_lon, min_lat, max_lon, max_lat = grid.bounds
-    per_lon, per_lat = metres_per_degree((min_lat + max_lat) / 2)
+    per_lon, per_lat = geo.metres_per_degree((min_lat + max_lat) / 2)
     cell_lon, cell_lat = cell_m / float(per_lon), cell_m / float(per_lat)
     # A grid n cells wide but for rounding gets n columns, not a sliver of an n+1th.
     columns = max(1, math.ceil((max_lon - min_lon) / cell_lon - SLIVER))

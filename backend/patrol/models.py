@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.time import UTCDateTime
 from backend.extensions import db
-from backend.sync_adapter.models import SyncedRecord
+from backend.sync_adapter.base import SyncedRecord
 
 
 class Patrol(SyncedRecord, db.Model):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.accounts.schemas import RegionBrief
 from backend.patrol.coverage import CELL_M
 from backend.patrol.services import POINT_FIELDS
-from backend.regions.schemas import GeoJSONGeometry
+from backend.regions.schemas import GeoJSONGeometry, RegionBrief
 
 _date = ma.fields.Date(required=True, metadata={
     "description": "The day, YYYY-MM-DD, in the city's time zone (CITY_TIMEZONE).",

@@ -26,12 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from geopy.distance import geodesic
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select
 
 from backend.accounts import services as accounts
-from backend.attendance.services import fence_of_path
+from backend.common import geo
 from backend.common.auth import RegionScope
 from backend.common.settings import process_cache, setting
 from backend.common.time import city_day_bounds
@@ -41,43 +40,10 @@ from backend.patrol import coverage
 from backend.patrol.models import Patrol, TrackPoint
 from backend.regions import services as regions
 from backend.regions.models import Region
-from backend.sync_adapter.registry import engine
+from backend.sync_adapter import services as sync_adapter
 
-# Beyond this a segment is measured on the ellipsoid (geopy): the local projection is off
-# by < 4e-10 of the length up to 100 m, < 4e-8 up to 1 km, 1e-6 at 5 km, 2e-5 at 20 km.
-LOCAL_MAX_M = 1000.0
-# A jump this long or shorter, and clearly over the distance allowed, is not measured exactly.
-LOOSE_MAX_M = 20_000.0
-_WGS84_A = 6378137.0
-_WGS84_E2 = (1 / 298.257223563) * (2 - 1 / 298.257223563)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-def segment_lengths(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray,
-                    allowed_m: np.ndarray | None = None) -> np.ndarray:
-    """Metres from each (lat1, lon1) to its (lat2, lon2), as the geodesic on WGS 84.
-
-    Short segments (a track's are metres apart) on a local projection at their mean
-    latitude, with the ellipsoid's radii of curvature there; long ones with geopy's
-    geodesic, except (given allowed_m) a jump up to LOOSE_MAX_M that is over 1.01 times its
-    allowed metres: only known to be too long. Elementwise, so one segment measures the
-    same alone as among thousands.
-    """
-    phi = np.radians((lat1 + lat2) / 2)
-    sin_phi = np.sin(phi)
-    w = 1 - _WGS84_E2 * sin_phi * sin_phi
-    normal = _WGS84_A / np.sqrt(w)            # prime vertical radius
-    meridian = normal * (1 - _WGS84_E2) / w   # meridional radius
-    dlat = np.radians(lat2 - lat1)
-    dlon = np.radians((lon2 - lon1 + 180) % 360 - 180)
-    metres = np.hypot(meridian * dlat, normal * np.cos(phi) * dlon)
-    exact = metres > LOCAL_MAX_M
-    if allowed_m is not None:
-        exact &= (metres > LOOSE_MAX_M) | (metres <= 1.01 * allowed_m)
-    for i in np.flatnonzero(exact):
-        metres[i] = geodesic((lat1[i], lon1[i]), (lat2[i], lon2[i])).m
-    return metres
 
 
 def inside_fractions(fence: BaseGeometry | None, lat1: np.ndarray, lon1: np.ndarray,
@@ -160,7 +126,7 @@ class Track:
     @staticmethod
     def _metres(a: Point, b: Point, allowed_m: float) -> float:
         ends = (np.array([v]) for v in (a.lat, a.lon, b.lat, b.lon))
-        return float(segment_lengths(*ends, np.array([allowed_m]))[0])
+        return float(geo.segment_lengths(*ends, np.array([allowed_m]))[0])
 
     def _inside_m(self, a: Point, b: Point, metres: float) -> float:
         """inside_fractions() of one segment, by the same GEOS calls, times its metres."""
@@ -246,7 +212,7 @@ class Track:
         before = previous[measured]
         seconds = (micros[measured] - micros[before]) / 1e6
         allowed = self.max_speed_mps * np.maximum(seconds, 1.0)
-        metres = segment_lengths(lat[before], lon[before], lat[measured], lon[measured], allowed)
+        metres = geo.segment_lengths(lat[before], lon[before], lat[measured], lon[measured], allowed)
         judged[measured] = metres > allowed
         counted = ~judged[measured]
         segment = np.zeros(n)
@@ -307,7 +273,7 @@ def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None)
                         .where(table.c.patrol_id == patrol_id, table.c.deleted.is_(False)))
     track = Track(patrol_id=patrol_id, accuracy_limit_m=setting("PATROL_ACCURACY_LIMIT_M"),
                   max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6,
-                  fence=fence_of_path(grid_path))
+                  fence=regions.boundary_of_path(grid_path))
     track.load([Point(None, r.recorded_at, r.lat, r.lon, r.accuracy_m, bool(r.is_jitter),
                       stored_jitter=bool(r.is_jitter)) for r in rows])
     return track
@@ -339,7 +305,7 @@ def save_track(conn: sa.Connection, track: Track, now: datetime) -> None:
         return
     measures = track.measures(patrol.started_at, patrol.ended_at)
     if any(measures[name] != getattr(patrol, name) for name in MEASURES):
-        engine().apply_server_change(conn, "patrols", track.patrol_id, measures, now)
+        sync_adapter.change_record(conn, "patrols", track.patrol_id, measures, now)
 
 
 def _set_flags(conn: sa.Connection, track: Track, points: list[Point], now: datetime) -> None:
@@ -361,7 +327,7 @@ def _set_flags(conn: sa.Connection, track: Track, points: list[Point], now: date
                      .values(is_jitter=point.is_jitter))
         ids.update(found)
         point.stored_jitter = point.is_jitter
-    engine().touch(conn, "track_points", sorted(ids), now)
+    sync_adapter.touch_records("track_points", sorted(ids), conn=conn, now=now)
 
 
 # -- the console: a worker's tracks of a day, coverage per grid (巡查覆盖率) ----------------
@@ -436,7 +402,7 @@ def _coverage_root(scope: RegionScope, region_id: uuid.UUID | None) -> Region | 
     if region_id is not None:
         return regions.get_region(scope, region_id)
     if scope.path_prefix is not None:
-        return regions.get_region(scope, uuid.UUID(scope.path_prefix.strip("/").split("/")[-1]))
+        return regions.get_region(scope, geo.region_id_of_path(scope.path_prefix))
     return None
 
 

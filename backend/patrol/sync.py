@@ -7,11 +7,13 @@ import uuid
 import marshmallow as ma
 import sqlalchemy as sa
 
+from backend.common import geo
 from backend.common.auth import ADMIN, WORKER
+from backend.common.schemas import Latitude, Longitude
 from backend.patrol import services
 from backend.patrol.models import Patrol, TrackPoint
 from sync.errors import Rejection
-from sync.registry import APPEND_ONLY, MERGE, Audience, Collection, WriteContext
+from sync.registry import APPEND_ONLY, MERGE, Collection, WriteContext, owned_audience
 
 
 class PatrolFields(ma.Schema):
@@ -21,21 +23,14 @@ class PatrolFields(ma.Schema):
 
 class TrackPointFields(ma.Schema):
     patrol_id = ma.fields.UUID(required=True)
-    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
     accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
                                  validate=ma.validate.Range(min=0))
     recorded_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
 
 
-def owned_audience(owner_field: str):
-    def audience(row: dict) -> Audience:
-        return Audience(scope_path=row.get("scope_path"), owner_id=row.get(owner_field))
-    return audience
 
-
-def _grid_id(path: str | None) -> uuid.UUID | None:
-    return uuid.UUID(path.strip("/").split("/")[-1]) if path else None
 
 
 def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None) -> services.Track:
@@ -65,7 +60,7 @@ def _locked_patrol(ctx: WriteContext, patrol_id: uuid.UUID):
 
 
 def prepare_patrol(ctx: WriteContext, values: dict) -> dict:
-    return {"worker_id": ctx.actor.user_id, "grid_id": _grid_id(ctx.actor.home_path),
+    return {"worker_id": ctx.actor.user_id, "grid_id": geo.region_id_of_path(ctx.actor.home_path),
             "scope_path": ctx.actor.home_path,
             "duration_s": services.duration_s(values["started_at"], values.get("ended_at"))}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
+from backend.common.schemas import Latitude, Longitude
 from backend.photos.models import Blob, Photo
 from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, Audience, Collection, WriteContext
@@ -17,10 +18,8 @@ class PhotoFields(ma.Schema):
     record_collection = ma.fields.String(required=True, validate=ma.validate.OneOf(PARENTS))
     record_id = ma.fields.UUID(required=True)
     taken_at = ma.fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
-    lat = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
-                          validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
-                          validate=ma.validate.Range(-180, 180))
+    lat = Latitude(allow_none=True, load_default=None)
+    lon = Longitude(allow_none=True, load_default=None)
 
 
 def photo_audience(row: dict) -> Audience:

@@ -8,7 +8,7 @@ from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
-from backend.sync_adapter.models import SyncedRecord
+from backend.sync_adapter.base import SyncedRecord
 
 
 class Hall(SyncedRecord, db.Model):

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.common.ids import new_id
+from backend.common import geo
 from backend.common.time import UTCDateTime, utcnow
 from backend.extensions import db
 
@@ -66,7 +67,7 @@ class Region(db.Model):
 
     def ancestor_ids(self) -> list[uuid.UUID]:
         """Ids from the city down to (and including) this region, read off the path."""
-        return [uuid.UUID(part) for part in self.path.strip("/").split("/")]
+        return geo.region_ids_of_path(self.path)
 
 
 class RegionsRevision(db.Model):

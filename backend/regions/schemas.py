@@ -4,6 +4,7 @@ import marshmallow as ma
 from webargs.fields import DelimitedList
 
 from backend.common.paging import PageArgs
+from backend.common.schemas import Latitude, Longitude
 from backend.regions.models import LEVELS
 
 _code = ma.fields.String(validate=ma.validate.And(ma.validate.Length(min=1, max=32),
@@ -35,7 +36,7 @@ class RegionOut(RegionSummaryOut):
     boundary = ma.fields.Nested(GeoJSONGeometry, required=True)
 
 
-class RegionBriefOut(ma.Schema):
+class RegionBrief(ma.Schema):
     id = ma.fields.UUID(required=True)
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -44,7 +45,7 @@ class RegionBriefOut(ma.Schema):
 
 class LocateOut(ma.Schema):
     grid = ma.fields.Nested(RegionSummaryOut, required=True)
-    path = ma.fields.List(ma.fields.Nested(RegionBriefOut), required=True,
+    path = ma.fields.List(ma.fields.Nested(RegionBrief), required=True,
                           metadata={"description": "From the city down to the grid."})
 
 
@@ -66,8 +67,8 @@ class RegionGeoJSONArgs(RegionFilterArgs):
 
 
 class LocateArgs(ma.Schema):
-    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
 
 
 class RegionCreateIn(ma.Schema):

@@ -10,6 +10,7 @@ import shapely
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from backend.common import geo
 from backend.common.auth import RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import process_cache, setting
@@ -33,6 +34,20 @@ def get_region(scope: RegionScope, region_id: uuid.UUID) -> Region:
     if region is None or not scope.covers(region.path):
         raise NotFound("No such region.")
     return region
+
+
+def boundary_shape(region: Region) -> shapely.Geometry:
+    """The region's boundary, prepared for many point tests."""
+    shape = shapely.from_geojson(region.boundary_geojson)
+    shapely.prepare(shape)
+    return shape
+
+
+def boundary_of_path(path: str | None) -> shapely.Geometry | None:
+    """The boundary of the region a path ends at (a worker's grid: their fence), prepared;
+    None for no path or a region that is gone."""
+    region = db.session.get(Region, geo.region_id_of_path(path)) if path else None
+    return boundary_shape(region) if region is not None else None
 
 
 def lineage(region: Region) -> list[Region]:

@@ -1,6 +1,6 @@
 """The sync engine's own tables: clients, applied mutations, the change log, conflicts.
 
-`SyncedRecord` is the mixin of every table a phone may hold offline.
+The mixin of the records themselves is in `base.py`, which feature models import.
 """
 
 from __future__ import annotations
@@ -9,29 +9,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.ids import new_id
 from backend.common.time import UTCDateTime, utcnow
 from backend.extensions import db
-
-
-class SyncedRecord:
-    """Columns every synced record has (SYNC_PROTOCOL.md "Records")."""
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Per field: [version it last changed at, client_time, client_id] — what the
-    # field-level merge compares (SYNC_PROTOCOL.md "Conflict rules").
-    field_clock: Mapped[dict] = mapped_column(JSON, default=dict)
-
-    @declared_attr
-    def scope_path(cls) -> Mapped[str | None]:
-        # The region path the record belongs to (its grid's), copied for scope filters.
-        return mapped_column(String(200))
 
 
 class SyncClient(db.Model):

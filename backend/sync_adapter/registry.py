@@ -1,28 +1,30 @@
-"""The engine, built once per process with every feature's collections."""
+"""The engine, built once per process from the collections the app registered.
+
+Features declare their collections in their own `sync.py`; `create_app` registers them
+here, as it registers blueprints. Nothing here imports a feature.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, current_app
 
 from backend.common.settings import process_cache, setting
 from backend.sync_adapter.models import SyncChange, SyncClient, SyncConflict, SyncCounter, SyncResult
 from sync.changelog import SyncTables
 from sync.cursor import CursorCodec
 from sync.engine import Engine
-from sync.registry import Registry
+from sync.registry import Collection, Registry
+
+_REGISTRY = "civicgrid.sync_registry"
 
 
-def build_registry() -> Registry:
-    # Imported here: feature sync modules import their services, which may log changes here.
-    from backend.attendance.sync import COLLECTIONS as attendance
-    from backend.incidents.sync import COLLECTIONS as incidents
-    from backend.patrol.sync import COLLECTIONS as patrol
-    from backend.photos.sync import COLLECTIONS as photos
-    from backend.queue.sync import COLLECTIONS as queue
-    from backend.regions.sync import COLLECTIONS as regions
-
-    registry = Registry()
-    for collection in (*regions, *incidents, *queue, *patrol, *attendance, *photos):
+def register_collections(app: Flask, collections: Iterable[Collection]) -> None:
+    """Make these collections syncable in this app (names must be unique)."""
+    registry = app.extensions.setdefault(_REGISTRY, Registry())
+    for collection in collections:
         registry.register(collection)
-    return registry
 
 
 def engine() -> Engine:
@@ -32,8 +34,8 @@ def engine() -> Engine:
                             changes=SyncChange.__table__, counter=SyncCounter.__table__,
                             conflicts=SyncConflict.__table__)
         key = ("cursor:" + setting("SECRET_KEY")).encode()
-        cache["sync_engine"] = Engine(registry=build_registry(), tables=tables,
-                                      codec=CursorCodec(key),
+        cache["sync_engine"] = Engine(registry=current_app.extensions.get(_REGISTRY, Registry()),
+                                      tables=tables, codec=CursorCodec(key),
                                       max_mutations=setting("SYNC_MAX_MUTATIONS"),
                                       max_pull_limit=setting("SYNC_PULL_LIMIT_MAX"))
     return cache["sync_engine"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from sqlalchemy import delete, func, select, update
 
 from backend.common.auth import RegionScope
@@ -61,11 +62,22 @@ def pull(user, client_id: str, cursor: str | None, limit: int) -> dict:
 
 # -- changes the server makes ---------------------------------------------------------
 
-def touch_records(collection: str, record_ids: list[uuid.UUID]) -> None:
+def touch_records(collection: str, record_ids: list[uuid.UUID], *,
+                  conn: sa.Connection | None = None, now: datetime | None = None) -> None:
     """Log a server-side change of these records (new version, new seq) in the caller's
-    transaction, so that every client that may see them pulls them again."""
-    db.session.flush()
-    engine().touch(db.session.connection(), collection, record_ids, utcnow())
+    transaction, so that every client that may see them pulls them again. A hook that runs
+    inside a push passes the push's connection and time."""
+    if conn is None:
+        db.session.flush()
+        conn = db.session.connection()
+    engine().touch(conn, collection, record_ids, now or utcnow())
+
+
+def change_record(conn: sa.Connection, collection: str, record_id: uuid.UUID, changes: dict,
+                  now: datetime) -> None:
+    """Write server-owned fields of one record as a synced change (a new version that the
+    phones pull), on this connection: e.g. a track's figures at the end of a push."""
+    engine().apply_server_change(conn, collection, record_id, changes, now)
 
 
 def log_reference_changes(collection: str, rows: list[tuple[uuid.UUID, int, bool, Audience]]) -> None:

@@ -1,6 +1,6 @@
 // Reports (事项) as the phone shows them: open or closed, editable or not, and the case's
 // timeline. Pure functions (no DOM, no IndexedDB): tests/js/ checks them.
-import { fenceDistance } from "./fence.js";
+import { fenceDistance } from "./geo.js";
 
 // The end of the loop (闭环): nothing happens to these any more.
 export const FINISHED = ["closed", "cancelled"];

@@ -3,16 +3,10 @@
 // faster than a worker can from the last trusted fix, is jitter and left out. Only a live
 // hint: once the patrol has synced, the server's figures are shown.
 // Pure functions (no DOM, no IndexedDB): node's test runner checks them (tests/js/).
-import { metresPerDegree } from "./fence.js";
+import { metresBetween } from "./geo.js";
 
 export const ACCURACY_LIMIT_M = 50;
 export const MAX_SPEED_MPS = 50 / 3.6;
-
-/** Metres between two fixes; a local projection, within 0.1% of the geodesic over a street. */
-export function metresBetween(a, b) {
-  const [perLon, perLat] = metresPerDegree((a.lat + b.lat) / 2);
-  return Math.hypot((b.lon - a.lon) * perLon, (b.lat - a.lat) * perLat);
-}
 
 /** { distance_m, trusted, jitter } of fixes {lat, lon, accuracy_m, recorded_at} in any order. */
 export function measureTrack(points) {

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { circleDistance, workerFence } from "../../pwa/app/fence.js";
+import { workerFence } from "../../pwa/app/fence.js";
+import { circleDistance } from "../../pwa/app/geo.js";
 
 const POST = { id: "p1", name: "学校门口", region_id: "g1", lat: 35.0576, lon: 118.3658, radius_m: 80 };
 const DEG_LAT_M = 110_937.6; // metres per degree of latitude near 35.06° N

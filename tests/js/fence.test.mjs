@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { fenceDistance } from "../../pwa/app/fence.js";
+import { fenceDistance } from "../../pwa/app/geo.js";
 
 // A 0.01° grid near the demo city, as in the server's tests.
 const GRID = { type: "Polygon", coordinates: [[[118.33, 35.03], [118.34, 35.03], [118.34, 35.04], [118.33, 35.04], [118.33, 35.03]]] };

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatDuration, measureTrack, metresBetween } from "../../pwa/app/track.js";
+import { metresBetween } from "../../pwa/app/geo.js";
+import { formatDuration, measureTrack } from "../../pwa/app/track.js";
 
 const at = (s) => new Date(Date.UTC(2026, 10, 22, 8, 0, s)).toISOString();
 // 10 m steps east along 35.0325° N, 8 s apart; 1e-4° of longitude there is ~9.125 m.

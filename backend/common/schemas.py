@@ -1,0 +1,19 @@
+"""Schema fields that several features' schemas share."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class Latitude(ma.fields.Float):
+    """Degrees north, WGS 84: a finite number from -90 to 90."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_nan=False, validate=ma.validate.Range(-90, 90), **kwargs)
+
+
+class Longitude(ma.fields.Float):
+    """Degrees east, WGS 84: a finite number from -180 to 180."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_nan=False, validate=ma.validate.Range(-180, 180), **kwargs)
