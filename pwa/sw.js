@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-11-23.16";
+const VERSION = "2026-12-06.1";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -14,6 +14,7 @@ const SHELL = [
   "/app/api.js",
   "/app/backoff.js",
   "/app/fence.js",
+  "/app/geo.js",
   "/app/i18n.js",
   "/app/merge.js",
   "/app/photos.js",
@@ -30,6 +31,7 @@ const SHELL = [
   "/app/ui/icons.js",
   "/app/ui/sign-out.js",
   "/app/ui/sync-status.js",
+  "/app/ui/grid-map.js",
   "/app/ui/track-map.js",
   "/app/ui/category-picker.js",
   "/app/ui/pin-map.js",

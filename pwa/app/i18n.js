@@ -12,10 +12,15 @@ export function pickLanguage() {
 
 export async function loadLanguage(lang) {
   const response = await fetch(`/i18n/${lang}.json`);
-  messages = await response.json();
-  current = lang;
+  useCatalogue(lang, await response.json());
   document.documentElement.lang = lang;
   localStorage.setItem("civicgrid.lang", lang);
+}
+
+/** The messages `t` reads from; loadLanguage fetches them, tests hand them in. */
+export function useCatalogue(lang, catalogue) {
+  messages = catalogue;
+  current = lang;
 }
 
 export const language = () => current;
@@ -24,6 +29,21 @@ export const otherLanguage = () => (current === "zh-CN" ? "en" : "zh-CN");
 export function t(key, params = {}) {
   const text = messages[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
+}
+
+/**
+ * What went wrong, for people: one message per error code (`error.<code>`; no answer at all
+ * is ApiError's "network"), the same on every screen, and `fallback` for a code the
+ * catalogue does not know. The server's own `message` is English for developers and never
+ * shown; the error's other fields (retry_after_s, …) fill the message's blanks.
+ */
+export function errorKey(error, fallback = "error.unknown") {
+  const key = `error.${error?.code}`;
+  return error?.code && Object.hasOwn(messages, key) ? key : fallback;
+}
+
+export function errorMessage(error, fallback) {
+  return t(errorKey(error, fallback), error?.body?.error || {});
 }
 
 export function translatePage(root = document) {

@@ -2,31 +2,37 @@
 // chosen speed, and how much of each grid was walked that day (覆盖率) as a map layer and a
 // table. Online only: the server holds every worker's points and computes the coverage.
 import { authed, authedAll } from "../app/api.js";
+import { errorMessage } from "../app/i18n.js";
 import { formatDistance, formatDuration } from "../app/track.js";
 import { h, latestOnly } from "../app/ui/dom.js";
-import { loadLeaflet } from "../app/ui/track-map.js";
+import { GRID_OUTLINE, fitTo, gridMap, regionLayer, textTooltip } from "../app/ui/grid-map.js";
 
-const SPEEDS = [1, 10, 60, 300];
-const DEFAULT_SPEED = 60;
+export const SPEEDS = [1, 10, 60, 300];
+export const DEFAULT_SPEED = 60;
 // Share bands: 0 nothing walked, then under 25 %, 25–50 %, 50–75 %, 75 % and more.
-const BAND_COLOURS = ["#c5ccd3", "#fbd7b0", "#f0a04b", "#7cbf72", "#1b6e20"];
+export const BAND_COLOURS = ["#c5ccd3", "#fbd7b0", "#f0a04b", "#7cbf72", "#1b6e20"];
 // The last choice, so that switching the language (which mounts the page again) keeps it.
 const chosen = { worker: "", date: "", coverage: true };
 
-function today() {
-  const now = new Date();
-  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+// -- rules: pure, tested in tests/js/tracks.test.mjs -----------------------------------------
+
+/** The day of `now` on this computer's calendar, as a date field takes it (YYYY-MM-DD). */
+export function localDate(now = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
-function band(share) {
+/** The share band (0–4) of a grid's covered share. */
+export function band(share) {
   if (!share) return 0;
   return share < 0.25 ? 1 : share < 0.5 ? 2 : share < 0.75 ? 3 : 4;
 }
 
-const percent = (share) => Math.round(share * 1000) / 10;
+/** A share as a percentage with one decimal. */
+export const percent = (share) => Math.round(share * 1000) / 10;
 
 /** Each patrol's trusted points as times and positions for play-back; its jitter apart. */
-function timelines(patrols) {
+export function timelines(patrols) {
   return patrols.map((patrol) => {
     const trusted = patrol.points.filter((p) => !p[4]);
     return { patrol, times: trusted.map((p) => p[2]), latlngs: trusted.map((p) => [p[0], p[1]]),
@@ -35,7 +41,7 @@ function timelines(patrols) {
 }
 
 /** Where a track stands at `clock` (ms): the part walked so far and the current position. */
-function positionAt(line, clock) {
+export function positionAt(line, clock) {
   const { times, latlngs } = line;
   let lo = 0;
   let hi = times.length;
@@ -55,386 +61,402 @@ function positionAt(line, clock) {
   return { walked, here };
 }
 
-export async function mount(root, _params, app) {
-  const { t } = app;
-  const lang = app.language();
+/** [first, last] time (ms) of all the tracks, or null when there is nothing to play. */
+export function playSpan(lines) {
+  const times = lines.flatMap((line) => (line.times.length ? [line.times[0], line.times.at(-1)] : []));
+  return times.length ? [Math.min(...times), Math.max(...times)] : null;
+}
 
-  const workerSelect = h("select", { id: "tracks-worker" },
-    h("option", { value: "" }, t("tracks.choose_worker")));
-  const dateInput = h("input", { type: "date", id: "tracks-date", value: chosen.date || today(), required: true });
-  const offline = h("p", { id: "tracks-offline", class: "notice warn", role: "status", hidden: true },
-    t("tracks.offline"));
-  const error = h("p", { class: "error", role: "alert" });
-  const status = h("p", { id: "tracks-status", class: "hint", "aria-live": "polite" });
-  const patrolList = h("ul", { class: "list", id: "tracks-patrols" });
+/**
+ * The play-back clock `elapsedMs` of real time after `clock`, at `speed` times: never past
+ * the end, and between two patrols nothing moves, so it jumps to the next one's start.
+ */
+export function advance(lines, clock, elapsedMs, speed) {
+  const [, end] = playSpan(lines);
+  let next = clock + elapsedMs * speed;
+  if (!lines.some((line) => line.times[0] <= next && next <= line.times.at(-1))) {
+    next = Math.min(end, ...lines.map((line) => line.times[0]).filter((ms) => ms > next));
+  }
+  return Math.min(end, next);
+}
 
-  const playButton = h("button", { type: "button", class: "inline", id: "tracks-play", "aria-pressed": "false",
-    disabled: true }, t("tracks.play"));
-  const speedSelect = h("select", { id: "tracks-speed" }, SPEEDS.map((n) => h("option",
-    { value: String(n), selected: n === DEFAULT_SPEED }, t("tracks.speed_option", { n }))));
-  const scrub = h("input", { type: "range", id: "tracks-scrub", min: "0", max: "0", step: "1", value: "0",
-    disabled: true });
-  const clockOut = h("output", { id: "tracks-clock", class: "figure", for: "tracks-scrub" }, "--:--:--");
-  const jitterToggle = h("input", { type: "checkbox", id: "tracks-jitter", checked: true });
-  const coverageToggle = h("input", { type: "checkbox", id: "tracks-coverage", checked: chosen.coverage });
-  const legend = h("ul", { class: "coverage-legend", id: "coverage-legend", hidden: true,
-    "aria-label": t("tracks.legend") }, BAND_COLOURS.map((colour, i) => h("li", {},
-    h("span", { class: "swatch", style: `background:${colour}`, "aria-hidden": "true" }), t(`tracks.band.${i}`))));
-  const coverageBody = h("div", { id: "coverage-body", "aria-live": "polite" });
-  const mapBox = h("div", { id: "tracks-map", class: "map tracks-map", role: "region",
-    "aria-label": t("tracks.map_label") });
+/** The slider counts whole seconds from the first fix. */
+export const scrubSeconds = (start, ms) => Math.round((ms - start) / 1000);
+export const scrubLength = (range) => (range ? Math.ceil((range[1] - range[0]) / 1000) : 0);
 
-  root.append(h("section", { id: "tracks-console", class: "wide" },
+/** Clock times in the city's zone (the server's), whatever this computer's zone. */
+export const clockFormat = (lang, timeZone) => new Intl.DateTimeFormat(lang, { timeZone,
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+
+/** One patrol in the day's list: when, and its figures. */
+export function patrolFacts(patrol, { t, lang, format }) {
+  const when = (iso) => (iso ? format.format(new Date(iso)) : t("tracks.running"));
+  const jitter = patrol.points.filter((pt) => pt[4]).length;
+  return {
+    jitter,
+    when: `${when(patrol.started_at)} – ${when(patrol.ended_at)}`,
+    meta: [formatDistance(patrol.distance_m, lang), formatDuration(patrol.duration_s),
+      t("patrol.point_count", { n: patrol.points.length }),
+      jitter ? t("tracks.jitter_count", { n: jitter }) : null,
+      patrol.inside_share != null ? t("tracks.inside_share", { pct: Math.round(patrol.inside_share * 100) }) : null,
+    ].filter(Boolean).join(" · "),
+  };
+}
+
+/** A grid's row of the coverage table (and its colour on the map). */
+export const coverageRow = (grid) => ({
+  name: grid.name,
+  code: grid.code,
+  band: band(grid.covered_share),
+  colour: BAND_COLOURS[band(grid.covered_share)],
+  percent: percent(grid.covered_share),
+  cells: `${grid.cells_covered} / ${grid.cells_total}`,
+});
+
+// -- the page ----------------------------------------------------------------------------------
+
+function pageParts(t) {
+  const p = {
+    worker: h("select", { id: "tracks-worker" }, h("option", { value: "" }, t("tracks.choose_worker"))),
+    date: h("input", { type: "date", id: "tracks-date", value: chosen.date || localDate(), required: true }),
+    offline: h("p", { id: "tracks-offline", class: "notice warn", role: "status", hidden: true }, t("tracks.offline")),
+    error: h("p", { class: "error", role: "alert" }),
+    status: h("p", { id: "tracks-status", class: "hint", "aria-live": "polite" }),
+    patrols: h("ul", { class: "list", id: "tracks-patrols" }),
+    play: h("button", { type: "button", class: "inline", id: "tracks-play", "aria-pressed": "false", disabled: true },
+      t("tracks.play")),
+    speed: h("select", { id: "tracks-speed" }, SPEEDS.map((n) => h("option",
+      { value: String(n), selected: n === DEFAULT_SPEED }, t("tracks.speed_option", { n })))),
+    scrub: h("input", { type: "range", id: "tracks-scrub", min: "0", max: "0", step: "1", value: "0", disabled: true }),
+    clock: h("output", { id: "tracks-clock", class: "figure", for: "tracks-scrub" }, "--:--:--"),
+    jitter: h("input", { type: "checkbox", id: "tracks-jitter", checked: true }),
+    coverage: h("input", { type: "checkbox", id: "tracks-coverage", checked: chosen.coverage }),
+    legend: h("ul", { class: "coverage-legend", id: "coverage-legend", hidden: true, "aria-label": t("tracks.legend") },
+      BAND_COLOURS.map((colour, i) => h("li", {},
+        h("span", { class: "swatch", style: `background:${colour}`, "aria-hidden": "true" }), t(`tracks.band.${i}`)))),
+    coverageBody: h("div", { id: "coverage-body", "aria-live": "polite" }),
+    mapBox: h("div", { id: "tracks-map", class: "map tracks-map", role: "region", "aria-label": t("tracks.map_label") }),
+  };
+  p.page = h("section", { id: "tracks-console", class: "wide" },
     h("div", { class: "console-head" }, h("h1", {}, t("tracks.title")),
       h("a", { class: "button secondary", href: "#/console" }, t("console.title"))),
-    offline,
+    p.offline,
     h("div", { class: "toolbar" },
-      h("label", { for: "tracks-worker" }, t("tracks.worker")), workerSelect,
-      h("label", { for: "tracks-date" }, t("tracks.date")), dateInput),
-    error,
+      h("label", { for: "tracks-worker" }, t("tracks.worker")), p.worker,
+      h("label", { for: "tracks-date" }, t("tracks.date")), p.date),
+    p.error,
     h("div", { class: "tracks-layout" },
-      mapBox,
+      p.mapBox,
       h("div", { class: "tracks-side" },
         h("h2", {}, t("tracks.playback")),
         h("div", { class: "playback" },
-          playButton,
-          h("label", { for: "tracks-speed" }, t("tracks.speed")), speedSelect,
-          h("label", { for: "tracks-scrub" }, t("tracks.position")), scrub,
-          h("span", { class: "label" }, t("tracks.clock")), clockOut),
-        h("div", { class: "check" }, jitterToggle, h("label", { for: "tracks-jitter" }, t("tracks.show_jitter"))),
-        h("div", { class: "check" }, coverageToggle,
-          h("label", { for: "tracks-coverage" }, t("tracks.show_coverage"))),
-        legend,
-        h("h2", {}, t("tracks.patrols")), status, patrolList)),
-    h("h2", {}, t("tracks.coverage")), coverageBody));
+          p.play,
+          h("label", { for: "tracks-speed" }, t("tracks.speed")), p.speed,
+          h("label", { for: "tracks-scrub" }, t("tracks.position")), p.scrub,
+          h("span", { class: "label" }, t("tracks.clock")), p.clock),
+        h("div", { class: "check" }, p.jitter, h("label", { for: "tracks-jitter" }, t("tracks.show_jitter"))),
+        h("div", { class: "check" }, p.coverage, h("label", { for: "tracks-coverage" }, t("tracks.show_coverage"))),
+        p.legend,
+        h("h2", {}, t("tracks.patrols")), p.status, p.patrols)),
+    h("h2", {}, t("tracks.coverage")), p.coverageBody);
+  return p;
+}
 
-  let unmounted = false;
-  let L = null;
-  let map = null;
-  let layers = null;
-  let day = null;  // the worker's day as the server sent it, with play-back timelines
+function patrolItems(patrols, facts) {
+  if (!patrols.length) return [h("li", { class: "hint" }, facts.t("tracks.none"))];
+  return patrols.map((p) => {
+    const { jitter, when, meta } = patrolFacts(p, facts);
+    return h("li", { class: "row", dataset: { id: p.id, points: String(p.points.length), jitter: String(jitter) } },
+      h("span", { class: "title" }, when), h("span", { class: "meta" }, meta));
+  });
+}
+
+function coverageTable(t, coverage) {
+  return [h("p", { class: "hint" }, t("tracks.coverage_hint", { cell: coverage.cell_m })),
+    coverage.grids.length ? h("table", { class: "table", id: "coverage-table" },
+      h("caption", { class: "sr-only" }, t("tracks.coverage")),
+      h("thead", {}, h("tr", {}, ["grid", "code", "share", "cells"].map((k) =>
+        h("th", { scope: "col" }, t(`tracks.col.${k}`))))),
+      h("tbody", {}, coverage.grids.map((g) => {
+        const row = coverageRow(g);
+        return h("tr", { dataset: { code: g.code, share: String(g.covered_share), band: String(row.band) } },
+          h("th", { scope: "row" }, row.name),
+          h("td", {}, row.code),
+          h("td", { class: "count" }, h("span", { class: "swatch", style: `background:${row.colour}`,
+            "aria-hidden": "true" }), ` ${row.percent}%`),
+          h("td", { class: "count" }, row.cells));
+      })))
+      : h("p", { class: "hint" }, t("tracks.no_grids"))];
+}
+
+// -- the map -----------------------------------------------------------------------------------
+
+/** The worker's grid and tracks over the coloured grids; play-back draws the walked part. */
+async function tracksMap(box) {
+  const { L, map } = await gridMap(box);
+  const layers = {
+    canvas: L.canvas({ padding: 0.2 }),
+    grid: regionLayer(L, null, { style: { ...GRID_OUTLINE, weight: 3 } }),
+    coverage: L.featureGroup(),
+    cells: L.layerGroup(),
+    tracks: L.featureGroup(),
+    walked: L.layerGroup(),
+    jitter: L.layerGroup(),
+    here: L.circleMarker([0, 0], { radius: 8, className: "track-here", color: "#fff", weight: 3,
+      fillColor: "#b00020", fillOpacity: 1 }),
+  };
+  for (const layer of [layers.grid, layers.tracks, layers.walked]) layer.addTo(map);
   let lines = [];
-  let coverage = null;
-  let clock = 0;
-  let playing = false;
-  let frame = null;
-  let lastFrame = 0;
-
-  const clockFormat = () => new Intl.DateTimeFormat(lang, { timeZone: day?.time_zone || coverage?.time_zone,
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
-  const span = () => {
-    const times = lines.flatMap((line) => (line.times.length ? [line.times[0], line.times.at(-1)] : []));
-    return times.length ? [Math.min(...times), Math.max(...times)] : null;
-  };
-
-  const showOffline = (isOffline) => { offline.hidden = !isOffline; };
-  const failed = (err) => {
-    if (err?.status === 0 || !navigator.onLine) showOffline(true);
-    else error.textContent = t("tracks.failed");
-  };
-
-  // -- the map -----------------------------------------------------------------------------
-
-  const fit = () => {
-    if (!map) return;
-    const bounds = L.latLngBounds([]);
-    if (layers.grid.getLayers().length) bounds.extend(layers.grid.getBounds());
-    for (const line of lines) for (const p of line.latlngs) bounds.extend(p);
-    if (!bounds.isValid() && layers.coverage.getLayers().length) bounds.extend(layers.coverage.getBounds());
-    if (bounds.isValid()) map.fitBounds(bounds.pad(0.1), { maxZoom: 18 });
-  };
-
-  const drawPlayback = () => {
-    if (!map) return;
-    let here = null;
-    for (const line of lines) {
-      const at = positionAt(line, clock);
-      line.walkedLayer?.setLatLngs(at.walked);
-      if (at.here) here = at.here;
-    }
-    if (here) {
-      layers.here.setLatLng(here);
-      if (!map.hasLayer(layers.here)) layers.here.addTo(map);
-    } else {
-      layers.here.remove();
-    }
-  };
-
-  /** The worker's grid, track and position stay above the coloured grids. */
+  const walked = new Map();  // line → its walked-so-far polyline
+  // The worker's grid, track and position stay above the coloured grids.
   const raise = () => {
     for (const group of [layers.grid, layers.tracks, layers.walked, layers.jitter]) {
       group.eachLayer((layer) => layer.bringToFront?.());
     }
     if (map.hasLayer(layers.here)) layers.here.bringToFront();
   };
-
-  const drawDay = () => {
-    if (!map) return;
-    layers.grid.clearLayers();
-    layers.tracks.clearLayers();
-    layers.walked.clearLayers();
-    layers.jitter.clearLayers();
-    if (day?.grid) layers.grid.addData(day.grid.boundary);
-    for (const line of lines) {
-      if (line.latlngs.length) {
-        L.polyline(line.latlngs, { className: "track", color: "#0b5cad", weight: 3, opacity: 0.7 })
-          .addTo(layers.tracks);
-        line.walkedLayer = L.polyline([], { className: "track-walked", color: "#08427d", weight: 7 })
-          .addTo(layers.walked);
+  const drawn = {
+    fit: () => fitTo(map, [layers.grid, ...lines.map((line) => line.latlngs)]) || fitTo(map, [layers.coverage]),
+    drawPlayback(clock) {
+      let here = null;
+      for (const line of lines) {
+        const at = positionAt(line, clock);
+        walked.get(line)?.setLatLngs(at.walked);
+        if (at.here) here = at.here;
       }
-      for (const p of line.jitter) {
-        L.circleMarker([p[0], p[1]], { radius: 4, className: "jitter", color: "#6b7280", weight: 1,
-          fillOpacity: 0.6 }).addTo(layers.jitter);
+      if (here) {
+        layers.here.setLatLng(here);
+        if (!map.hasLayer(layers.here)) layers.here.addTo(map);
+      } else {
+        layers.here.remove();
       }
-    }
-    drawPlayback();
-    raise();
-    fit();
-  };
-
-  const drawCoverage = () => {
-    if (!map) return;
-    layers.coverage.clearLayers();
-    layers.cells.clearLayers();
-    for (const grid of coverage?.grids || []) {
-      const colour = BAND_COLOURS[band(grid.covered_share)];
-      L.geoJSON(grid.boundary, { style: { className: `coverage-grid band-${band(grid.covered_share)}`,
-        color: "#4a4a4a", weight: 1, fillColor: colour, fillOpacity: 0.45 } })
-        .bindTooltip(t("tracks.grid_share", { name: grid.name, pct: percent(grid.covered_share) }))
-        .addTo(layers.coverage);
-      for (const [w, s, e, n] of grid.cells || []) {
-        L.rectangle([[s, w], [n, e]], { renderer: layers.canvas, stroke: false, fillColor: "#1b6e20",
-          fillOpacity: 0.35, interactive: false }).addTo(layers.cells);
+    },
+    drawDay(boundary, dayLines, clock) {
+      for (const group of [layers.grid, layers.tracks, layers.walked, layers.jitter]) group.clearLayers();
+      walked.clear();
+      lines = dayLines;
+      if (boundary) layers.grid.addData(boundary);
+      for (const line of lines) {
+        if (line.latlngs.length) {
+          L.polyline(line.latlngs, { className: "track", color: "#0b5cad", weight: 3, opacity: 0.7 }).addTo(layers.tracks);
+          walked.set(line, L.polyline([], { className: "track-walked", color: "#08427d", weight: 7 }).addTo(layers.walked));
+        }
+        for (const p of line.jitter) {
+          L.circleMarker([p[0], p[1]], { radius: 4, className: "jitter", color: "#6b7280", weight: 1,
+            fillOpacity: 0.6 }).addTo(layers.jitter);
+        }
       }
-    }
+      drawn.drawPlayback(clock);
+      raise();
+      drawn.fit();
+    },
+    drawCoverage(grids, label) {
+      layers.coverage.clearLayers();
+      layers.cells.clearLayers();
+      for (const grid of grids) {
+        const { band: b, colour } = coverageRow(grid);
+        textTooltip(regionLayer(L, grid.boundary, { interactive: true, style: { className: `coverage-grid band-${b}`,
+          color: "#4a4a4a", weight: 1, fillColor: colour, fillOpacity: 0.45 } }), label(grid)).addTo(layers.coverage);
+        for (const [w, s, e, n] of grid.cells || []) {
+          L.rectangle([[s, w], [n, e]], { renderer: layers.canvas, stroke: false, fillColor: "#1b6e20",
+            fillOpacity: 0.35, interactive: false }).addTo(layers.cells);
+        }
+      }
+    },
+    showCoverage(on) {
+      for (const layer of [layers.coverage, layers.cells]) {
+        if (on) layer.addTo(map);
+        else layer.remove();
+      }
+      raise();
+    },
+    showJitter: (on) => (on ? layers.jitter.addTo(map) : layers.jitter.remove()),
+    remove: () => map.remove(),
   };
+  return drawn;
+}
 
-  const showCoverageLayer = () => {
-    if (!map) return;
-    legend.hidden = !coverageToggle.checked;
-    for (const layer of [layers.coverage, layers.cells]) {
-      if (coverageToggle.checked) layer.addTo(map);
-      else layer.remove();
-    }
-    raise();
-  };
+// -- what the page does: `page` is the mounted page's parts, data, play-back and map -------------
 
-  const showJitter = () => {
-    if (!map) return;
-    if (jitterToggle.checked) layers.jitter.addTo(map);
-    else layers.jitter.remove();
-  };
+function showOffline(page, isOffline) {
+  page.ui.offline.hidden = !isOffline;
+}
 
-  // -- play-back ---------------------------------------------------------------------------
+function failed(page, err) {
+  if (err?.status === 0 || !navigator.onLine) showOffline(page, true);
+  else page.ui.error.textContent = errorMessage(err);
+}
 
-  const setClock = (ms) => {
-    clock = ms;
-    const [start] = span() || [ms];
-    scrub.value = String(Math.round((ms - start) / 1000));
-    const text = clockFormat().format(new Date(ms));
-    clockOut.textContent = text;
-    clockOut.dataset.ms = String(Math.round(ms));
-    scrub.setAttribute("aria-valuetext", text);
-    drawPlayback();
-  };
+const timeFormat = (page) => clockFormat(page.lang, page.day?.time_zone || page.coverage?.time_zone);
 
-  const pause = () => {
-    playing = false;
-    cancelAnimationFrame(frame);
-    playButton.textContent = t("tracks.play");
-    playButton.setAttribute("aria-pressed", "false");
-  };
+function setClock(page, ms) {
+  const { ui } = page;
+  page.clock = ms;
+  const [start] = playSpan(page.lines) || [ms];
+  ui.scrub.value = String(scrubSeconds(start, ms));
+  const text = timeFormat(page).format(new Date(ms));
+  ui.clock.textContent = text;
+  ui.clock.dataset.ms = String(Math.round(ms));
+  ui.scrub.setAttribute("aria-valuetext", text);
+  page.map?.drawPlayback(ms);
+}
 
-  const tick = (now) => {
-    if (!playing || unmounted) return;
-    const [, end] = span();
-    let next = clock + (now - lastFrame) * Number(speedSelect.value);
-    // Between two patrols nothing moves: jump to the next one's start.
-    if (!lines.some((line) => line.times[0] <= next && next <= line.times.at(-1))) {
-      next = Math.min(end, ...lines.map((line) => line.times[0]).filter((ms) => ms > next));
-    }
-    setClock(Math.min(end, next));
-    lastFrame = now;
-    if (clock >= end) pause();
-    else frame = requestAnimationFrame(tick);
-  };
+function pause(page) {
+  page.playing = false;
+  cancelAnimationFrame(page.frame);
+  page.ui.play.textContent = page.t("tracks.play");
+  page.ui.play.setAttribute("aria-pressed", "false");
+}
 
-  const play = () => {
-    const range = span();
-    if (!range) return;
-    if (clock >= range[1]) setClock(range[0]);
-    playing = true;
-    lastFrame = performance.now();
-    playButton.textContent = t("tracks.pause");
-    playButton.setAttribute("aria-pressed", "true");
-    frame = requestAnimationFrame(tick);
-  };
+function tick(page, now) {
+  if (!page.playing || page.unmounted) return;
+  const [, end] = playSpan(page.lines);
+  setClock(page, advance(page.lines, page.clock, now - page.lastFrame, Number(page.ui.speed.value)));
+  page.lastFrame = now;
+  if (page.clock >= end) pause(page);
+  else page.frame = requestAnimationFrame((next) => tick(page, next));
+}
 
-  const resetPlayback = () => {
-    pause();
-    const range = span();
-    playButton.disabled = scrub.disabled = !range;
-    scrub.max = range ? String(Math.ceil((range[1] - range[0]) / 1000)) : "0";
-    if (range) setClock(range[0]);
-    else {
-      clockOut.textContent = "--:--:--";
-      delete clockOut.dataset.ms;
-    }
-  };
+function play(page) {
+  const range = playSpan(page.lines);
+  if (!range) return;
+  if (page.clock >= range[1]) setClock(page, range[0]);
+  page.playing = true;
+  page.lastFrame = performance.now();
+  page.ui.play.textContent = page.t("tracks.pause");
+  page.ui.play.setAttribute("aria-pressed", "true");
+  page.frame = requestAnimationFrame((now) => tick(page, now));
+}
 
-  playButton.addEventListener("click", () => (playing ? pause() : play()));
-  scrub.addEventListener("input", () => {
-    const range = span();
-    if (range) setClock(range[0] + Number(scrub.value) * 1000);
-  });
-  jitterToggle.addEventListener("change", showJitter);
-  coverageToggle.addEventListener("change", () => {
-    chosen.coverage = coverageToggle.checked;
-    showCoverageLayer();
-  });
+function resetPlayback(page) {
+  const { ui } = page;
+  pause(page);
+  const range = playSpan(page.lines);
+  ui.play.disabled = ui.scrub.disabled = !range;
+  ui.scrub.max = String(scrubLength(range));
+  if (range) setClock(page, range[0]);
+  else {
+    ui.clock.textContent = "--:--:--";
+    delete ui.clock.dataset.ms;
+  }
+}
 
-  // -- data --------------------------------------------------------------------------------
+function showDay(page, day, status) {
+  page.day = day;
+  page.lines = day ? timelines(day.patrols) : [];
+  page.ui.status.textContent = status;
+  page.ui.patrols.replaceChildren(...(day ? patrolItems(day.patrols, { t: page.t, lang: page.lang,
+    format: timeFormat(page) }) : []));
+  resetPlayback(page);
+  page.map?.drawDay(day?.grid?.boundary, page.lines, page.clock);
+}
 
-  const renderPatrols = () => {
-    const format = clockFormat();
-    const when = (iso) => (iso ? format.format(new Date(iso)) : t("tracks.running"));
-    patrolList.replaceChildren(...(day.patrols.length ? day.patrols.map((p) => {
-      const jitter = p.points.filter((pt) => pt[4]).length;
-      return h("li", { class: "row", dataset: { id: p.id, points: String(p.points.length), jitter: String(jitter) } },
-        h("span", { class: "title" }, `${when(p.started_at)} – ${when(p.ended_at)}`),
-        h("span", { class: "meta" }, [formatDistance(p.distance_m, lang), formatDuration(p.duration_s),
-          t("patrol.point_count", { n: p.points.length }),
-          jitter ? t("tracks.jitter_count", { n: jitter }) : null,
-          p.inside_share != null ? t("tracks.inside_share", { pct: Math.round(p.inside_share * 100) }) : null,
-        ].filter(Boolean).join(" · ")));
-    }) : [h("li", { class: "hint" }, t("tracks.none"))]));
-  };
+async function loadTracks(page, isStale) {
+  const { ui, t } = page;
+  ui.error.textContent = "";
+  if (!ui.worker.value || !ui.date.value) return showDay(page, null, t("tracks.pick_worker"));
+  ui.status.textContent = t("tracks.loading");
+  let body;
+  try {
+    body = await authed(`/api/v1/patrol/tracks?worker_id=${ui.worker.value}&date=${ui.date.value}`);
+  } catch (err) {
+    if (!isStale()) { ui.status.textContent = ""; failed(page, err); }
+    return;
+  }
+  if (isStale() || page.unmounted) return;
+  showOffline(page, !navigator.onLine);  // an answer that arrives after going offline
+  showDay(page, body, "");
+}
 
-  const loadTracks = latestOnly(async (isStale) => {
-    error.textContent = "";
-    if (!workerSelect.value || !dateInput.value) {
-      day = null;
-      lines = [];
-      status.textContent = t("tracks.pick_worker");
-      patrolList.replaceChildren();
-      resetPlayback();
-      drawDay();
-      return;
-    }
-    status.textContent = t("tracks.loading");
-    let body;
-    try {
-      body = await authed(`/api/v1/patrol/tracks?worker_id=${workerSelect.value}&date=${dateInput.value}`);
-    } catch (err) {
-      if (!isStale()) { status.textContent = ""; failed(err); }
-      return;
-    }
-    if (isStale() || unmounted) return;
-    showOffline(!navigator.onLine);  // an answer that arrives after going offline
-    day = body;
-    lines = timelines(body.patrols);
-    status.textContent = "";
-    renderPatrols();
-    resetPlayback();
-    drawDay();
-  });
+function showCoverageLayer(page) {
+  if (!page.map) return;
+  page.ui.legend.hidden = !page.ui.coverage.checked;
+  page.map.showCoverage(page.ui.coverage.checked);
+}
 
-  const renderCoverageTable = () => {
-    const grids = coverage.grids;
-    coverageBody.replaceChildren(
-      h("p", { class: "hint" }, t("tracks.coverage_hint", { cell: coverage.cell_m })),
-      grids.length ? h("table", { class: "table", id: "coverage-table" },
-        h("caption", { class: "sr-only" }, t("tracks.coverage")),
-        h("thead", {}, h("tr", {}, ["grid", "code", "share", "cells"].map((k) =>
-          h("th", { scope: "col" }, t(`tracks.col.${k}`))))),
-        h("tbody", {}, grids.map((g) => h("tr", { dataset: { code: g.code, share: String(g.covered_share),
-          band: String(band(g.covered_share)) } },
-        h("th", { scope: "row" }, g.name),
-        h("td", {}, g.code),
-        h("td", { class: "count" }, h("span", { class: "swatch", style: `background:${BAND_COLOURS[band(g.covered_share)]}`,
-          "aria-hidden": "true" }), ` ${percent(g.covered_share)}%`),
-        h("td", { class: "count" }, `${g.cells_covered} / ${g.cells_total}`)))))
-        : h("p", { class: "hint" }, t("tracks.no_grids")));
-  };
+async function loadCoverage(page, isStale) {
+  const { ui, t } = page;
+  if (!ui.date.value) return;
+  ui.coverageBody.replaceChildren(h("p", { class: "loading" }, t("tracks.loading")));
+  let body;
+  try {
+    body = await authed(`/api/v1/patrol/coverage?date=${ui.date.value}&include_cells=true`);
+  } catch (err) {
+    if (!isStale()) { ui.coverageBody.replaceChildren(); failed(page, err); }
+    return;
+  }
+  if (isStale() || page.unmounted) return;
+  showOffline(page, !navigator.onLine);
+  page.coverage = body;
+  ui.coverageBody.replaceChildren(...coverageTable(t, body));
+  page.map?.drawCoverage(body.grids, (g) => t("tracks.grid_share", { name: g.name, pct: percent(g.covered_share) }));
+  showCoverageLayer(page);
+  if (!page.day) page.map?.fit();
+}
 
-  const loadCoverage = latestOnly(async (isStale) => {
-    if (!dateInput.value) return;
-    coverageBody.replaceChildren(h("p", { class: "loading" }, t("tracks.loading")));
-    let body;
-    try {
-      body = await authed(`/api/v1/patrol/coverage?date=${dateInput.value}&include_cells=true`);
-    } catch (err) {
-      if (!isStale()) { coverageBody.replaceChildren(); failed(err); }
-      return;
-    }
-    if (isStale() || unmounted) return;
-    showOffline(!navigator.onLine);
-    coverage = body;
-    renderCoverageTable();
-    drawCoverage();
-    showCoverageLayer();
-    if (!day) fit();
-  });
-
-  const loadWorkers = async () => {
-    try {
-      const workers = await authedAll("/api/v1/accounts?role=worker");
-      if (unmounted) return;
-      workerSelect.replaceChildren(h("option", { value: "" },
-        t(workers.length ? "tracks.choose_worker" : "tracks.no_workers")),
+async function loadWorkers(page) {
+  const { ui, t } = page;
+  try {
+    const workers = await authedAll("/api/v1/accounts?role=worker");
+    if (page.unmounted) return;
+    ui.worker.replaceChildren(h("option", { value: "" }, t(workers.length ? "tracks.choose_worker" : "tracks.no_workers")),
       ...workers.map((w) => h("option", { value: w.id, dataset: { username: w.username } },
         w.display_name ? `${w.display_name} (${w.username})` : w.username)));
-      if (workers.some((w) => w.id === chosen.worker)) workerSelect.value = chosen.worker;
-      showOffline(!navigator.onLine);
-    } catch (err) {
-      failed(err);
-    }
-  };
+    if (workers.some((w) => w.id === chosen.worker)) ui.worker.value = chosen.worker;
+    showOffline(page, !navigator.onLine);
+  } catch (err) {
+    failed(page, err);
+  }
+}
 
-  const reload = () => Promise.all([loadWorkers().then(loadTracks), loadCoverage()]);
-  workerSelect.addEventListener("change", () => {
-    chosen.worker = workerSelect.value;
-    loadTracks();
+function wire(page) {
+  const { ui } = page;
+  ui.play.addEventListener("click", () => (page.playing ? pause(page) : play(page)));
+  ui.scrub.addEventListener("input", () => {
+    const range = playSpan(page.lines);
+    if (range) setClock(page, range[0] + Number(ui.scrub.value) * 1000);
   });
-  dateInput.addEventListener("change", () => {
-    chosen.date = dateInput.value;
-    loadTracks();
-    loadCoverage();
+  ui.jitter.addEventListener("change", () => page.map?.showJitter(ui.jitter.checked));
+  ui.coverage.addEventListener("change", () => {
+    chosen.coverage = ui.coverage.checked;
+    showCoverageLayer(page);
   });
-  const onOnline = () => { showOffline(false); reload(); };
-  const onOffline = () => showOffline(true);
+  ui.worker.addEventListener("change", () => {
+    chosen.worker = ui.worker.value;
+    page.loadTracks();
+  });
+  ui.date.addEventListener("change", () => {
+    chosen.date = ui.date.value;
+    page.loadTracks();
+    page.loadCoverage();
+  });
+}
+
+export async function mount(root, _params, app) {
+  const page = { t: app.t, lang: app.language(), ui: pageParts(app.t), map: null, unmounted: false,
+    day: null, lines: [], coverage: null, clock: 0, playing: false, frame: null, lastFrame: 0 };
+  page.loadTracks = latestOnly((isStale) => loadTracks(page, isStale));
+  page.loadCoverage = latestOnly((isStale) => loadCoverage(page, isStale));
+  root.append(page.ui.page);
+  wire(page);
+  const reload = () => Promise.all([loadWorkers(page).then(page.loadTracks), page.loadCoverage()]);
+  const onOnline = () => { showOffline(page, false); reload(); };
+  const onOffline = () => showOffline(page, true);
   window.addEventListener("online", onOnline);
   window.addEventListener("offline", onOffline);
-  showOffline(!navigator.onLine);
-
+  showOffline(page, !navigator.onLine);
   try {
-    L = await loadLeaflet();
+    page.map = await tracksMap(page.ui.mapBox);
+    page.map.showJitter(page.ui.jitter.checked);
   } catch {
-    mapBox.hidden = true;
-  }
-  if (L && !unmounted) {
-    map = L.map(mapBox, { attributionControl: false, zoomSnap: 0.25 }).setView([0, 0], 1);
-    layers = {
-      canvas: L.canvas({ padding: 0.2 }),
-      grid: L.geoJSON(null, { style: { className: "grid-outline", color: "#1b6e20", weight: 3, fill: false } }),
-      coverage: L.featureGroup(),
-      cells: L.layerGroup(),
-      tracks: L.featureGroup(),
-      walked: L.layerGroup(),
-      jitter: L.layerGroup(),
-      here: L.circleMarker([0, 0], { radius: 8, className: "track-here", color: "#fff", weight: 3,
-        fillColor: "#b00020", fillOpacity: 1 }),
-    };
-    for (const layer of [layers.grid, layers.tracks, layers.walked]) layer.addTo(map);
-    showJitter();
+    page.ui.mapBox.hidden = true;
   }
   await reload();
-
   return () => {
-    unmounted = true;
-    pause();
+    page.unmounted = true;
+    pause(page);
     window.removeEventListener("online", onOnline);
     window.removeEventListener("offline", onOffline);
-    map?.remove();
+    page.map?.remove();
   };
 }

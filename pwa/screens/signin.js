@@ -1,17 +1,9 @@
 // Sign-in. Online only (the server checks the password); after that the app works offline
 // until the user signs out. A session that expired keeps its unsynced work for this user.
-import { ApiError, signIn } from "../app/api.js";
+import { signIn } from "../app/api.js";
+import { errorMessage } from "../app/i18n.js";
 import { getSession } from "../app/store.js";
 import { h } from "../app/ui/dom.js";
-
-function errorText(error, t) {
-  if (!(error instanceof ApiError) || error.status === 0) return t("error.network");
-  if (error.code === "too_many_attempts") {
-    return t("error.too_many_attempts", { seconds: error.body?.error?.retry_after_s ?? "" });
-  }
-  return ["invalid_credentials", "account_inactive", "validation_error"].includes(error.code)
-    ? t(`error.${error.code}`) : t("error.unknown");
-}
 
 export async function mount(root, _params, app) {
   const { t } = app;
@@ -30,7 +22,7 @@ export async function mount(root, _params, app) {
     event.preventDefault();
     error.textContent = "";
     if (!username.value || !password.value) {
-      error.textContent = t("error.validation_error");
+      error.textContent = t("signin.need_both");
       return;
     }
     submit.disabled = true;
@@ -38,7 +30,7 @@ export async function mount(root, _params, app) {
     try {
       await app.signedIn(await signIn(username.value.trim(), password.value));
     } catch (failure) {
-      error.textContent = errorText(failure, t);
+      error.textContent = errorMessage(failure);
       submit.disabled = false;
       submit.textContent = t("signin.submit");
     }

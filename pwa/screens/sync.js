@@ -1,5 +1,6 @@
 // Sync, in detail: what waits to be sent, what the server refused or merged, and a button
 // to try now. Every notice says what happened and what to do.
+import { errorMessage } from "../app/i18n.js";
 import { syncSoon } from "../app/scheduler.js";
 import * as store from "../app/store.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
@@ -21,8 +22,7 @@ function noticeItem(notice, app, refresh) {
       field: notice.conflict?.field ? t(`field.${notice.conflict.field}`) : "",
       mine: JSON.stringify(notice.conflict?.losing_value ?? ""),
       theirs: JSON.stringify(notice.conflict?.winning_value ?? "") })
-    : t(`reject.${notice.code}`) !== `reject.${notice.code}` ? t(`reject.${notice.code}`)
-      : notice.message || t("reject.unknown");
+    : errorMessage(notice, "error.rejected");
   const dismiss = h("button", { type: "button", class: "inline" }, t("notice.dismiss"));
   dismiss.addEventListener("click", async () => {
     await store.dismissNotice(app.owner(), notice.id);

@@ -1,8 +1,8 @@
 // Where a report is: a pin on a small map, at the GPS fix with its accuracy circle. On the
 // report form the pin moves by dragging it, tapping the map, or the arrow keys when it has
-// focus. Like the patrol map there is no base map (tiles need signal); the grids the phone
+// focus. Like every grid map there is no base map (tiles need signal); the grids the phone
 // holds are drawn for orientation, and the pin works the same over a blank background.
-import { loadLeaflet } from "./track-map.js";
+import { fitTo, gridMap, regionLayer, wrapLongitude } from "./grid-map.js";
 
 const ZOOM = 17;
 const KEY_STEP_PX = 8;  // one arrow key press; with Shift, five times as far
@@ -13,17 +13,11 @@ const KEY_STEP_PX = 8;  // one arrow key press; with Shift, five times as far
  * the user moves the pin. Returns { place(at), showFix(fix), remove() }.
  */
 export async function pinMap(element, { at = null, regions = [], draggable = false, label = "", onMove = () => {} } = {}) {
-  const L = await loadLeaflet();
-  const map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.5 });
-  const outlines = regions.filter((r) => r.boundary).map((r) => L.geoJSON(r.boundary,
-    { interactive: false, style: { className: "grid-outline", color: "#1b6e20", weight: 2, fill: false } }));
-  const bounds = L.latLngBounds([]);
-  outlines.forEach((o) => bounds.extend(o.getBounds()));
-  // The view first: vector layers added to a map without one fail to draw.
+  const { L, map } = await gridMap(element, { zoomSnap: 0.5 });
+  const outlines = regionLayer(L, regions.map((r) => r.boundary));
   if (at) map.setView([at.lat, at.lon], ZOOM);
-  else if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
-  else map.setView([0, 0], 2);
-  outlines.forEach((o) => o.addTo(map));
+  else if (!fitTo(map, [outlines])) map.setView([0, 0], 2);
+  outlines.addTo(map);
 
   let accuracy = null;
   const icon = L.divIcon({ className: "pin", html: '<span class="pin-head"></span>', iconSize: [36, 40], iconAnchor: [18, 34] });
@@ -39,7 +33,7 @@ export async function pinMap(element, { at = null, regions = [], draggable = fal
   labelPin();
   const moved = () => {
     const { lat, lng } = pin.getLatLng();
-    onMove({ lat, lon: L.Util.wrapNum(lng, [-180, 180], true) });
+    onMove({ lat, lon: wrapLongitude(lng) });
   };
   const place = (point, { pan = true } = {}) => {
     pin.setLatLng([point.lat, point.lon]);
