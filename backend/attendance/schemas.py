@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from backend.accounts.schemas import WorkerBrief
 from backend.attendance.days import STATUSES
+from backend.common.schemas import Latitude, Longitude
 from backend.regions.schemas import RegionBrief
 
 _month = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
@@ -121,3 +122,17 @@ class WorkerCalendarOut(ma.Schema):
 class CalendarOut(ma.Schema):
     month = ma.fields.String(required=True)
     workers = ma.fields.List(ma.fields.Nested(WorkerCalendarOut), required=True)
+
+
+# -- what a phone writes through sync ----------------------------------------------------
+
+class PunchFields(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
+    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                                 validate=ma.validate.Range(min=0))
+    punched_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
+    # Why the worker punched outside the fence.
+    reason = ma.fields.String(allow_none=True, load_default=None,
+                              validate=ma.validate.Length(max=500))

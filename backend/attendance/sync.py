@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
-
 from backend.attendance import services
 from backend.attendance.models import Punch
+from backend.attendance.schemas import PunchFields
 from backend.common.auth import WORKER
-from backend.common.schemas import Latitude, Longitude
 from backend.errors import AppError
 from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, Collection, WriteContext, owned_audience
-
-
-class PunchFields(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    lat = Latitude(required=True)
-    lon = Longitude(required=True)
-    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
-                                 validate=ma.validate.Range(min=0))
-    punched_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
-    # Why the worker punched outside the fence.
-    reason = ma.fields.String(allow_none=True, load_default=None,
-                              validate=ma.validate.Length(max=500))
 
 
 def prepare_punch(ctx: WriteContext, values: dict) -> dict:

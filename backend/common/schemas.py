@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.common.ids import SHA256_HEX
+
 
 class Latitude(ma.fields.Float):
     """Degrees north, WGS 84: a finite number from -90 to 90."""
@@ -17,3 +19,9 @@ class Longitude(ma.fields.Float):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(allow_nan=False, validate=ma.validate.Range(-180, 180), **kwargs)
+
+
+def sha256_hex(**kwargs) -> ma.fields.String:
+    """A photo's name: the SHA-256 of its bytes, lowercase hex."""
+    return ma.fields.String(validate=ma.validate.Regexp(
+        SHA256_HEX, error="a photo is the SHA-256 of its bytes (lowercase hex)"), **kwargs)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.common.schemas import Latitude, Longitude
 from backend.patrol.coverage import CELL_M
 from backend.patrol.services import POINT_FIELDS
 from backend.regions.schemas import GeoJSONGeometry, RegionBrief
@@ -87,3 +88,19 @@ class CoverageOut(ma.Schema):
     patrols = ma.fields.Integer(required=True, metadata={
         "description": "Patrols of the region's workers under way that day."})
     grids = ma.fields.List(ma.fields.Nested(GridCoverageOut), required=True)
+
+
+# -- what a phone writes through sync ----------------------------------------------------
+
+class PatrolFields(ma.Schema):
+    started_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
+    ended_at = ma.fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
+
+
+class TrackPointFields(ma.Schema):
+    patrol_id = ma.fields.UUID(required=True)
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
+    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                                 validate=ma.validate.Range(min=0))
+    recorded_at = ma.fields.AwareDateTime(required=True, default_timezone=None)

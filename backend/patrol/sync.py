@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-import marshmallow as ma
 import sqlalchemy as sa
 
 from backend.common import geo
 from backend.common.auth import ADMIN, WORKER
-from backend.common.schemas import Latitude, Longitude
 from backend.patrol import services
 from backend.patrol.models import Patrol, TrackPoint
+from backend.patrol.schemas import PatrolFields, TrackPointFields
 from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, MERGE, Collection, WriteContext, owned_audience
-
-
-class PatrolFields(ma.Schema):
-    started_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
-    ended_at = ma.fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
-
-
-class TrackPointFields(ma.Schema):
-    patrol_id = ma.fields.UUID(required=True)
-    lat = Latitude(required=True)
-    lon = Longitude(required=True)
-    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, allow_nan=False,
-                                 validate=ma.validate.Range(min=0))
-    recorded_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
-
-
-
 
 
 def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None) -> services.Track:

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.common.auth import ROLES, auth_required, current_user
+from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.photos import schemas, services
 
@@ -15,7 +16,7 @@ blobs_blp = Blueprint("blobs", __name__, url_prefix="/api/v1/blobs",
 
 # SYNC_PROTOCOL.md writes the address /blobs/{sha256}; the path variable is `sha`.
 SHA256_PARAMETER = {"in": "path", "name": "sha", "description": "SHA-256 of the bytes, lowercase hex.",
-                    "schema": {"type": "string", "pattern": services.SHA256_PATTERN.pattern}}
+                    "schema": {"type": "string", "pattern": SHA256_HEX.pattern}}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_BODY = {"required": True, "description": "The image bytes, at most BLOB_MAX_BYTES.",
                "content": {content_type: _BINARY for content_type in services.IMAGE_TYPES.values()}}

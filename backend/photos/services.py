@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.common.auth import ADMIN, RegionScope
+from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.common.time import utcnow
 from backend.errors import BadRequest, NotFound, PayloadTooLarge
@@ -29,7 +29,6 @@ from backend.sync_adapter import services as sync_adapter
 
 log = logging.getLogger(__name__)
 
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # Pillow's format name → the Content-Type we record and serve.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CHUNK_BYTES = 64 * 1024
@@ -61,7 +60,7 @@ class BlobFile:
 
 
 def check_sha256(sha256: str) -> None:
-    if not SHA256_PATTERN.fullmatch(sha256):
+    if not SHA256_HEX.fullmatch(sha256):
         raise BadRequest("A blob is named by its SHA-256: 64 lowercase hex characters.",
                          code="invalid_sha256")
 

@@ -8,7 +8,6 @@ A blob is stored under its SHA-256; derived files (the thumbnail) are variants o
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -16,14 +15,12 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from backend.common.ids import SHA256_HEX
 from backend.common.settings import instance_path, process_cache, setting
 
 ORIGINAL = "original"
 THUMBNAIL = "thumb"
 VARIANTS = (ORIGINAL, THUMBNAIL)
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
 
 class BlobStorage(ABC):
     """Immutable files keyed by (sha256, variant); writes are all-or-nothing."""
@@ -64,7 +61,7 @@ class FilesystemBlobStorage(BlobStorage):
 
     def path(self, sha256: str, variant: str = ORIGINAL) -> Path:
         # The name comes from a URL: anything but a hash could walk out of the root.
-        if not _SHA256.fullmatch(sha256) or variant not in VARIANTS:
+        if not SHA256_HEX.fullmatch(sha256) or variant not in VARIANTS:
             raise ValueError(f"not a blob key: {sha256!r}, {variant!r}")
         name = sha256 if variant == ORIGINAL else f"{sha256}.{variant}"
         return self.root / sha256[:2] / sha256[2:4] / name

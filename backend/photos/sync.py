@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
-from backend.common.schemas import Latitude, Longitude
+from backend.common.schemas import Latitude, Longitude, sha256_hex
 from backend.photos.models import Blob, Photo
 from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, Audience, Collection, WriteContext
@@ -14,7 +14,7 @@ PARENTS = ("reports", "patrols")
 
 
 class PhotoFields(ma.Schema):
-    sha256 = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"))
+    sha256 = sha256_hex(required=True)
     record_collection = ma.fields.String(required=True, validate=ma.validate.OneOf(PARENTS))
     record_id = ma.fields.UUID(required=True)
     taken_at = ma.fields.AwareDateTime(allow_none=True, load_default=None, default_timezone=None)

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.common.ids import new_id
 from backend.common import geo
+from backend.common.ids import new_id
 from backend.common.time import UTCDateTime, utcnow
 from backend.extensions import db
 

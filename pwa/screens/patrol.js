@@ -3,7 +3,8 @@
 // reload (or a killed tab) carries on with the same patrol. The live distance is the
 // phone's own hint; once a patrol has synced, the server's distance and duration are shown.
 import * as store from "../app/store.js";
-import { formatDistance, formatDuration, measureTrack, metresBetween } from "../app/track.js";
+import { metresBetween } from "../app/geo.js";
+import { formatDistance, formatDuration, measureTrack } from "../app/track.js";
 import { formatTime, h } from "../app/ui/dom.js";
 import { trackMap } from "../app/ui/track-map.js";
 import { keepScreenOn, releaseScreen } from "../app/wake-lock.js";
