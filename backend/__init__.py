@@ -98,6 +98,7 @@ def import_models() -> None:
     """Every table, so that migrations see them all."""
     from backend.accounts import models as _accounts  # noqa: F401
     from backend.attendance import models as _attendance  # noqa: F401
+    from backend.departments import models as _departments  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
     from backend.patrol import models as _patrol  # noqa: F401
     from backend.photos import models as _photos  # noqa: F401
@@ -124,6 +125,7 @@ def register_api(app: Flask) -> None:
     """The whole HTTP surface, in one list."""
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
     from backend.attendance.api import attendance_blp
+    from backend.departments.api import departments_blp
     from backend.extensions import api
     from backend.health.api import health_blp
     from backend.patrol.api import patrol_blp
@@ -134,7 +136,7 @@ def register_api(app: Flask) -> None:
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
-                      blobs_blp, attendance_blp, posts_blp, patrol_blp):
+                      blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
@@ -145,6 +147,7 @@ def register_sync(app: Flask) -> None:
     """Every collection a phone syncs, in one list: each feature declares its own in its
     sync.py, as it declares its blueprint in api.py."""
     from backend.attendance.sync import COLLECTIONS as attendance
+    from backend.departments.sync import COLLECTIONS as departments
     from backend.incidents.sync import COLLECTIONS as incidents
     from backend.patrol.sync import COLLECTIONS as patrol
     from backend.photos.sync import COLLECTIONS as photos
@@ -153,7 +156,8 @@ def register_sync(app: Flask) -> None:
     from backend.regions.sync import COLLECTIONS as regions
     from backend.sync_adapter.registry import register_collections
 
-    for collections in (regions, incidents, queue, patrol, attendance, posts, photos):
+    for collections in (regions, incidents, queue, patrol, attendance, posts, departments,
+                        photos):
         register_collections(app, collections)
 
 
