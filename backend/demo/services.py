@@ -17,6 +17,8 @@ from backend.accounts.models import User
 from backend.attendance import services as attendance
 from backend.attendance.models import Shift
 from backend.common.settings import setting
+from backend.departments import services as departments
+from backend.departments.models import Department
 from backend.extensions import db
 from backend.incidents import services as incidents
 from backend.incidents.models import Category
@@ -129,9 +131,17 @@ def database_is_empty() -> bool:
             or db.session.scalar(select(User.id).limit(1)) is None)
 
 
+# Some of the units that handle cases (the seeds name 28), with short codes.
+DEMO_DEPARTMENTS = (
+    ("CGJ", "城管局"), ("ZJJ", "住建局"), ("SCJGJ", "市场监管局"), ("HBJ", "生态环境局"),
+    ("JTJ", "交通运输局"), ("SWJ", "水务局"),
+)
+
+
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
-    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0}
+    added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0,
+             "departments": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -154,6 +164,10 @@ def load_demo_city() -> dict:
             incidents.add_category(code=code, name=name, name_en=name_en, time_limit_h=hours,
                                    parent_code=code.split(".")[0])
             added["categories"] += 1
+    if db.session.scalar(select(Department.id).limit(1)) is None:
+        for code, name in DEMO_DEPARTMENTS:
+            departments.add_department(code=code, name=name)
+            added["departments"] += 1
     if db.session.scalar(select(Hall.id).limit(1)) is None:
         queue.add_hall(**DEMO_HALL)
         added["halls"] += 1
@@ -171,7 +185,7 @@ def _add_demo_post() -> None:
     grid = db.session.get(Region, db.session.scalar(
         select(Region.id).where(Region.code == DEMO_POST["grid_code"])))
     post = posts.add_post(region=grid, name=DEMO_POST["name"], lat=DEMO_POST["lat"],
-                               lon=DEMO_POST["lon"], radius_m=DEMO_POST["radius_m"])
+                          lon=DEMO_POST["lon"], radius_m=DEMO_POST["radius_m"])
     for username in DEMO_POST["workers"]:
         worker_id = db.session.scalar(select(User.id).where(User.username == username))
         if worker_id is not None:
