@@ -1,4 +1,4 @@
-"""The service hall: halls, their services (windows and tickets arrive with issue 6)."""
+"""The service hall (一窗受理): halls and the services citizens take numbers for."""
 
 from __future__ import annotations
 

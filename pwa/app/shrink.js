@@ -23,7 +23,7 @@ export async function jsonBody(text, minChars = GZIP_MIN_CHARS) {
 }
 
 // Photos. The budget: 150 KB a photo. A worker's day of 30 reports with 3 photos each must
-// fit the 15 MB a day on the wire with the records (~1.5 MB gzipped), which leaves
+// fit a 15 MB day on the wire with the records (~1.5 MB gzipped), which leaves
 // ~150 KB a photo; and a report may carry nine photos (MAX_PHOTOS), 1.35 MB over a weak
 // signal on a cheap plan. WebP keeps a 1600 px street scene under it at quality 0.75 where
 // JPEG needs ~250 KB; JPEG (browsers without a WebP encoder) steps down further.

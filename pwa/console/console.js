@@ -1,5 +1,5 @@
 // The supervisor's console (desktop): cases in my region from the synced store, and the
-// sync conflicts waiting for review (online). The map and statistics come with issue 5+.
+// sync conflicts waiting for review (online).
 import { authed } from "../app/api.js";
 import * as store from "../app/store.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
