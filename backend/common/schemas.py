@@ -7,6 +7,15 @@ import marshmallow as ma
 from backend.common.ids import SHA256_HEX
 
 
+class PatchIn(ma.Schema):
+    """A partial change: any of the fields, at least one."""
+
+    @ma.validates_schema
+    def _not_empty(self, data, **_kwargs):
+        if not data:
+            raise ma.ValidationError(f"Give at least one of {', '.join(self.fields)}.")
+
+
 class Latitude(ma.fields.Float):
     """Degrees north, WGS 84: a finite number from -90 to 90."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.common.paging import PageArgs
+from backend.common.schemas import PatchIn
 
 _code = ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$",
                            error="letters, digits, '-' and '_', at most 32")
@@ -21,14 +22,7 @@ def _department_fields(required: bool) -> dict:
 DepartmentIn = type("DepartmentIn", (ma.Schema,), _department_fields(required=True))
 
 
-class _PatchBase(ma.Schema):
-    @ma.validates_schema
-    def _not_empty(self, data, **_kwargs):
-        if not data:
-            raise ma.ValidationError("Give code, name or both.")
-
-
-DepartmentPatchIn = type("DepartmentPatchIn", (_PatchBase,), _department_fields(required=False))
+DepartmentPatchIn = type("DepartmentPatchIn", (PatchIn,), _department_fields(required=False))
 
 
 class DepartmentListArgs(PageArgs):

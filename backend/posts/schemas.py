@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.accounts.schemas import WorkerBrief
-from backend.common.schemas import Latitude, Longitude
+from backend.common.schemas import Latitude, Longitude, PatchIn
 from backend.posts.models import POST_RADIUS_MAX_M, POST_RADIUS_MIN_M
 
 
@@ -24,14 +24,7 @@ PostIn = type("PostIn", (ma.Schema,), {
     **_post_fields(required=True)})
 
 
-class _PostPatchBase(ma.Schema):
-    @ma.validates_schema
-    def _not_empty(self, data, **_kwargs):
-        if not data:
-            raise ma.ValidationError("Give at least one of name, lat, lon, radius_m.")
-
-
-PostPatchIn = type("PostPatchIn", (_PostPatchBase,), _post_fields(required=False))
+PostPatchIn = type("PostPatchIn", (PatchIn,), _post_fields(required=False))
 
 
 class PostWorkerIn(ma.Schema):

@@ -14,9 +14,6 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-# Degrees of latitude per metre, for turning metre tolerances into degrees near the city.
-DEG_PER_M = 1 / 111_320
-
 
 class GeometryError(ValueError):
     """A boundary that cannot be used, with a reason a person can act on."""
