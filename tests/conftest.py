@@ -12,15 +12,30 @@ import uuid
 import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import text
 
 from backend import create_app
 from backend.extensions import db as _db
 from tests import factories
+from tests.helpers import wipe_database
 
 TEST_DBS = [name for name in os.environ.get("CIVICGRID_TEST_DBS", "sqlite,postgresql").split(",")
             if name]
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked postgresql_only runs with the PostgreSQL `app` only (SQLite has one writer
+    at a time: threads racing on it would block or fail, not show the guarantee)."""
+    for item in items:
+        if item.get_closest_marker("postgresql_only") is None:
+            continue
+        database = getattr(item, "callspec", None) and item.callspec.params.get("app")
+        if database is None:
+            raise pytest.UsageError(f"{item.nodeid} is marked postgresql_only but does not use "
+                                    "the `app` fixture, so it never runs on PostgreSQL")
+        if database != "postgresql":
+            item.add_marker(pytest.mark.skip(
+                reason=f"postgresql_only: needs real concurrent transactions, not {database}"))
 
 
 def _create_pg_database() -> tuple[str, str]:
@@ -68,26 +83,13 @@ def app(request, tmp_path_factory):
         _drop_pg_database(pg_name)
 
 
-def _wipe(application) -> None:
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    with _db.engine.begin() as conn:
-        if _db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            # Checked at commit, by when the self-referencing regions are all gone.
-            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-    application.extensions.pop("civicgrid.cache", None)
-
-
 @pytest.fixture
 def db(app):
     """An app context on a database that is wiped after the test."""
     with app.app_context():
         yield _db
         _db.session.remove()
-        _wipe(app)
+        wipe_database(app)
 
 
 @pytest.fixture

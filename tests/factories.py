@@ -47,6 +47,12 @@ def cell_center(col: int, row: int) -> tuple[float, float]:
     return ORIGIN_LAT + (row + 0.5) * CELL, ORIGIN_LON + (col + 0.5) * CELL
 
 
+# The centres of the grids field_city's workers belong to (conftest.py).
+G1 = cell_center(0, 0)  # D1S1C1G1, w1's
+G2 = cell_center(1, 0)  # D1S1C1G2, w2's (the same community)
+G3 = cell_center(2, 0)  # D2S1C1G1, w3's (the other district)
+
+
 def _add(city: City, code: str, level: str, geometry, parent: Region | None) -> Region:
     region = Region(id=uuid.uuid4(), code=code, name=f"{level} {code}", level=level, version=1,
                     parent_id=parent.id if parent else None,

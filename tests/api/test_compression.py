@@ -15,12 +15,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from backend.incidents.models import Report
-from tests.api.test_conventions import _assert_json_error
-from tests.factories import PASSWORD, cell_center, make_user
+from tests.factories import G1, PASSWORD, make_user
+from tests.helpers import assert_json_error
 from tests.sync_client import Phone
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chrome sends
-G1 = cell_center(0, 0)
 
 
 def _mutation(mid: int, description: str = "路面坑洼") -> dict:
@@ -89,7 +88,7 @@ def test_small_answers_head_and_errors_stay_plain(client, db):
     head = client.head("/api/v1/openapi.json", headers=GZIP)
     assert head.status_code == 200 and "Content-Encoding" not in head.headers
     missing = client.get("/api/v1/nothing-here", headers=GZIP)
-    _assert_json_error(missing, 404, "not_found")
+    assert_json_error(missing, 404, "not_found")
     assert "Content-Encoding" not in missing.headers
 
 
@@ -143,7 +142,7 @@ def test_a_gzip_bomb_is_413_and_applies_nothing(app, client, field_city, db, log
     bomb = gzip.compress((json.dumps(_push_body(2)) + padding).encode(), 9)
     assert len(bomb) < 10_000
     response = _gzip_post(client, "/api/v1/sync/push", bomb, login_as("w1"))
-    _assert_json_error(response, 413, "payload_too_large")
+    assert_json_error(response, 413, "payload_too_large")
     assert _count_reports(db) == 0
 
 
@@ -153,7 +152,7 @@ def test_other_json_posts_take_gzip_with_their_own_limit(app, client, db):
     response = _gzip_post(client, "/api/v1/auth/login", gzip.compress(login), {})
     assert response.status_code == 200 and response.get_json()["access_token"]
     bomb = gzip.compress(login[:-1] + b" " * app.config["MAX_CONTENT_LENGTH"] + b"}")
-    _assert_json_error(_gzip_post(client, "/api/v1/auth/login", bomb, {}), 413, "payload_too_large")
+    assert_json_error(_gzip_post(client, "/api/v1/auth/login", bomb, {}), 413, "payload_too_large")
 
 
 def _corrupt_bodies() -> list:
@@ -172,7 +171,7 @@ def _corrupt_bodies() -> list:
 @pytest.mark.parametrize("data", _corrupt_bodies())
 def test_corrupt_gzip_is_a_json_400_and_applies_nothing(client, field_city, db, login_as, data):
     response = _gzip_post(client, "/api/v1/sync/push", data, login_as("w1"))
-    _assert_json_error(response, 400, "malformed_gzip")
+    assert_json_error(response, 400, "malformed_gzip")
     assert _count_reports(db) == 0
 
 
@@ -180,7 +179,7 @@ def test_corrupt_gzip_is_a_json_400_and_applies_nothing(client, field_city, db, 
 def test_an_unknown_encoding_is_a_json_415(client, field_city, db, login_as, encoding):
     raw = gzip.compress(json.dumps(_push_body(1)).encode())
     response = _gzip_post(client, "/api/v1/sync/push", raw, login_as("w1"), encoding=encoding)
-    _assert_json_error(response, 415, "unsupported_content_encoding")
+    assert_json_error(response, 415, "unsupported_content_encoding")
     assert _count_reports(db) == 0
 
 

@@ -10,39 +10,29 @@ import pytest
 
 from backend import create_app
 from tests.factories import make_user
-
-
-def _assert_json_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:300]
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert set(error) >= {"code", "message"} and error["message"]
-    if code:
-        assert error["code"] == code
-    assert "Traceback" not in response.get_data(as_text=True)
-    return error
+from tests.helpers import assert_json_error
 
 
 def test_unknown_route_is_json_404(client):
-    _assert_json_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_json_error(client.get("/api/v1/nothing-here"), 404, "not_found")
 
 
 def test_unknown_id_in_path_is_json_404(client, login_as):
     headers = login_as(make_user("root", roles=["admin"]))
-    _assert_json_error(client.get(f"/api/v1/regions/{uuid.uuid4()}", headers=headers), 404)
-    _assert_json_error(client.get("/api/v1/regions/not-a-uuid", headers=headers), 404)
-    _assert_json_error(client.get("/api/v1/accounts/12345", headers=headers), 404)
+    assert_json_error(client.get(f"/api/v1/regions/{uuid.uuid4()}", headers=headers), 404)
+    assert_json_error(client.get("/api/v1/regions/not-a-uuid", headers=headers), 404)
+    assert_json_error(client.get("/api/v1/accounts/12345", headers=headers), 404)
 
 
 def test_wrong_method_is_json_405_with_allow(client):
     response = client.delete("/api/v1/auth/login")
-    _assert_json_error(response, 405, "method_not_allowed")
+    assert_json_error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]
 
 
 def test_malformed_json_is_400(client):
     response = client.post("/api/v1/auth/login", data='{"username": "x",', content_type="application/json")
-    _assert_json_error(response, 400, "malformed_json")
+    assert_json_error(response, 400, "malformed_json")
 
 
 @pytest.mark.parametrize("body", [
@@ -50,20 +40,20 @@ def test_malformed_json_is_400(client):
     {"username": "x", "password": "y", "extra": 1}, [], "text", 42,
 ])
 def test_wrong_or_missing_fields_are_422_with_details(client, body):
-    error = _assert_json_error(client.post("/api/v1/auth/login", json=body), 422, "validation_error")
+    error = assert_json_error(client.post("/api/v1/auth/login", json=body), 422, "validation_error")
     assert error["message"]
 
 
 @pytest.mark.parametrize("body", [[], "x", 3, {"access_token": 5}])
 def test_junk_body_without_a_token_is_401(client, body):
-    _assert_json_error(client.post("/api/v1/accounts", json=body), 401, "token_missing")
+    assert_json_error(client.post("/api/v1/accounts", json=body), 401, "token_missing")
     response = client.post("/api/v1/auth/refresh", json=body)
     assert response.status_code in (401, 422) and "error" in response.get_json()
 
 
 def test_huge_body_is_413(client):
     body = json.dumps({"username": "x", "password": "y" * (3 * 1024 * 1024)})
-    _assert_json_error(client.post("/api/v1/auth/login", data=body, content_type="application/json"),
+    assert_json_error(client.post("/api/v1/auth/login", data=body, content_type="application/json"),
                        413, "payload_too_large")
 
 
@@ -83,7 +73,7 @@ def test_unexpected_failure_is_json_500_without_trace_and_rolled_back(tmp_path):
     with app.app_context():
         db.create_all()
     response = app.test_client().get("/boom")
-    error = _assert_json_error(response, 500, "internal_error")
+    error = assert_json_error(response, 500, "internal_error")
     assert "secret internals" not in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(RegionsRevision, 1) is None
@@ -101,7 +91,7 @@ def test_healthz_ok(client):
 ])
 def test_healthz_is_503_when_the_database_does_not_answer(url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
-    _assert_json_error(app.test_client().get("/healthz"), 503, "database_unavailable")
+    assert_json_error(app.test_client().get("/healthz"), 503, "database_unavailable")
 
 
 def _spec(client) -> dict:
@@ -192,4 +182,4 @@ def test_the_web_app_is_served_at_the_root(client):
 
 @pytest.mark.parametrize("path", ["/nothing.js", "/../backend/config.py", "/api/v1/"])
 def test_missing_files_are_json_404(client, path):
-    _assert_json_error(client.get(path), 404)
+    assert_json_error(client.get(path), 404)

@@ -41,11 +41,11 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from backend import create_app
 from backend.demo import services as demo
 from backend.extensions import db as _db
+from tests.browser.helpers import DEMO_PASSWORD
 
 HERE = Path(__file__).resolve().parent
 # Debian's package: `playwright install` cannot download its own build here.
 CHROMIUM = "/usr/bin/chromium"
-DEMO_PASSWORD = "demo12345"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "is_mobile": False, "has_touch": False}
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backend.accounts.models import User
 from backend.attendance.models import Punch
 from backend.extensions import db
+from tests.browser.helpers import wait_outbox
 
 # Inside 南坛社区第一网格 (worker1's grid in the demo city), and about 230 m south of it.
 IN_FENCE = {"latitude": 35.058, "longitude": 118.335, "accuracy": 10}
@@ -43,16 +44,6 @@ def worker_punches(live_server, username: str) -> list[Punch]:
         db.session.expunge_all()
         db.session.remove()
         return rows
-
-
-def wait_outbox(page: Page, n: int, timeout_s: float = 15) -> None:
-    """Polled from here: wait_for_function would take the Promise as truthy at once."""
-    page.wait_for_function("window.civicgrid !== undefined")
-    for _ in range(int(timeout_s * 20)):
-        if page.evaluate("civicgrid.outboxCount()") == n:
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"the outbox does not hold {n} mutations")
 
 
 @pytest.mark.browser_context_args(permissions=["geolocation"], geolocation=IN_FENCE)

@@ -15,17 +15,15 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.incidents.models import Report
 from backend.sync_adapter.models import SyncConflict
-
-# Inside 银雀山社区第一网格, a demo grid (not worker1's own: a worker may report anywhere).
-IN_GRID = {"latitude": 35.051, "longitude": 118.352}
-GEO = {"permissions": ["geolocation"], "geolocation": IN_GRID}
-
-
-def reports_described(live_server, description: str) -> list[Report]:
-    with live_server.app.app_context():
-        rows = db.session.scalars(select(Report).where(Report.description == description)).all()
-        db.session.remove()
-        return rows
+from tests.browser.helpers import (
+    GEO,
+    make_report,
+    outbox_count,
+    reports_described,
+    signed_in_and_installed,
+    wait_outbox,
+    wait_synced,
+)
 
 
 def count(live_server, model) -> int:
@@ -33,48 +31,6 @@ def count(live_server, model) -> int:
         total = db.session.scalar(select(func.count()).select_from(model))
         db.session.remove()
         return total
-
-
-def outbox_count(page: Page) -> int:
-    return page.evaluate("civicgrid.outboxCount()")
-
-
-def wait_outbox(page: Page, n: int, timeout_s: float = 15) -> None:
-    """Until the app's outbox holds n mutations. Polled here: wait_for_function treats
-    the Promise an async predicate returns as truthy and would return at once."""
-    page.wait_for_function("window.civicgrid !== undefined")
-    for _ in range(int(timeout_s * 20)):
-        if outbox_count(page) == n:
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"the outbox still holds {outbox_count(page)} mutations, not {n}")
-
-
-def wait_synced(page: Page) -> None:
-    expect(page.locator("#sync-status")).to_have_attribute("data-state", "synced", timeout=15_000)
-
-
-def signed_in_and_installed(page: Page, sign_in, username: str = "worker1") -> None:
-    page.goto("/")
-    sign_in(page, username)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
-    wait_synced(page)
-
-
-def pick_category(page: Page, query: str = "道路破损", code: str = "road.pothole") -> None:
-    """Search the report form's category picker and pick the result with this code."""
-    page.fill("#category-search", query)
-    page.click(f"#category-results [data-code='{code}']")
-    expect(page.locator("#category-limit")).to_have_attribute("data-chosen", code)
-
-
-def make_report(page: Page, description: str) -> None:
-    page.goto("/#/reports/new")
-    expect(page.locator("#where")).to_contain_text("35.05", timeout=10_000)
-    pick_category(page)
-    page.fill("#description", description)
-    page.click("#save")
-    expect(page.locator("#report-list")).to_contain_text(description)
 
 
 @pytest.mark.browser_context_args(**GEO)

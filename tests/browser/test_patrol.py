@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backend.accounts.models import User
 from backend.extensions import db
 from backend.patrol.models import Patrol, TrackPoint
+from tests.browser.helpers import wait_outbox
 
 # Inside 南坛社区第一网格 (worker1's grid in the demo city), walking east 12 m at a time.
 START = (35.058, 118.335)
@@ -25,20 +26,6 @@ for _ in range(9):
 
 def fix(point: tuple[float, float]) -> dict:
     return {"latitude": point[0], "longitude": point[1], "accuracy": ACCURACY_M}
-
-
-def outbox_count(page: Page) -> int:
-    return page.evaluate("civicgrid.outboxCount()")
-
-
-def wait_outbox(page: Page, n: int, timeout_s: float = 15) -> None:
-    """Polled from here: wait_for_function would take the Promise as truthy at once."""
-    page.wait_for_function("window.civicgrid !== undefined")
-    for _ in range(int(timeout_s * 20)):
-        if outbox_count(page) == n:
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"the outbox holds {outbox_count(page)} mutations, not {n}")
 
 
 def walk_to(page: Page, context: BrowserContext, index: int) -> None:

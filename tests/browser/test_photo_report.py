@@ -14,14 +14,15 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import get_storage
-from tests.browser.test_offline_sync import (
+from tests.browser.helpers import (
     GEO,
+    STORE,
     pick_category,
+    poll,
     reports_described,
     signed_in_and_installed,
     wait_outbox,
 )
-from tests.browser.test_sync_client import STORE, poll
 
 PHOTO_BUDGET_BYTES = 150 * 1024  # pwa/app/shrink.js
 PENDING_BLOBS = f"async () => {{ {STORE} return (await store.pendingBlobs(owner)).length; }}"

@@ -13,17 +13,17 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from backend.extensions import db
 from backend.incidents.models import Report
-from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_offline_sync import (
+from tests.browser.helpers import (
+    DEMO_PASSWORD,
     GEO,
     IN_GRID,
+    STORE,
     pick_category,
     reports_described,
     signed_in_and_installed,
     wait_outbox,
     wait_synced,
 )
-from tests.browser.test_sync_client import STORE
 from tests.sync_client import Phone
 
 # A fix good to 25 m: the accuracy circle is drawn around it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.test_offline_sync import (
+from tests.browser.helpers import (
     GEO,
     make_report,
     reports_described,

@@ -16,18 +16,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.incidents.models import Report
 from backend.photos.models import Blob, Photo
-from tests.browser.test_offline_sync import GEO, reports_described, signed_in_and_installed, wait_outbox
-
-STORE = "const store = await import('/app/store.js'); const owner = (await store.getSession()).user.id;"
-
-
-def poll(page: Page, function: str, timeout_s: float = 15) -> None:
-    """Until an async function in the page returns true (page.evaluate awaits it)."""
-    for _ in range(int(timeout_s * 20)):
-        if page.evaluate(function):
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"never true: {function}")
+from tests.browser.helpers import GEO, STORE, poll, reports_described, signed_in_and_installed, wait_outbox
 
 
 def jpeg_bytes() -> bytes:

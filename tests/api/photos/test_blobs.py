@@ -6,12 +6,10 @@ import hashlib
 import io
 import random
 import threading
-import time
 import uuid
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -20,6 +18,7 @@ from backend.photos import services
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import THUMBNAIL, get_storage
 from tests.factories import make_user
+from tests.helpers import sessions_waiting_on_a_lock, wait_for
 
 URL = "/api/v1/blobs"
 
@@ -426,18 +425,10 @@ def test_a_transparent_png_thumbnail_is_white_where_it_was_clear(client, db, log
 
 # -- concurrency -----------------------------------------------------------------------
 
-def _waiting_on_a_lock(db) -> int:
-    with db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()")).scalar()
-
-
+@pytest.mark.postgresql_only
 def test_an_upload_racing_another_of_the_same_bytes_ends_as_200(app, db, login_as):
     """The other upload holds the uncommitted row; ours waits on it, then answers 200 and
     leaves the other's file alone."""
-    if app.config["TEST_DATABASE"] != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
     user = make_user(roles=["worker"])
     headers = login_as(user)
     data = image_bytes()
@@ -451,10 +442,8 @@ def test_an_upload_racing_another_of_the_same_bytes_ends_as_200(app, db, login_a
     racer = threading.Thread(target=lambda: outcome.update(response=put(app.test_client(), headers, data)))
     racer.start()
     try:
-        deadline = time.monotonic() + 10
-        while _waiting_on_a_lock(db) < 1:
-            assert time.monotonic() < deadline, "the upload never waited on the other's row"
-            time.sleep(0.02)
+        wait_for(lambda: sessions_waiting_on_a_lock(db) >= 1,
+                 what="the upload waiting on the other's row")
         with storage.staging_path() as tmp_path:
             tmp_path.write_bytes(data)
             storage.put_file(sha(data), tmp_path)

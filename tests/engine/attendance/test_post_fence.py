@@ -8,7 +8,8 @@ from geopy.distance import geodesic
 
 from backend.attendance import services as attendance
 from backend.extensions import db as _db
-from tests.engine.attendance.test_punch_checks import G1, punch, push_one
+from tests.factories import G1
+from tests.helpers import punch_fields, push_one
 from tests.sync_client import Phone
 
 RADIUS_M = 80.0
@@ -30,19 +31,19 @@ def north_of_centre(metres: float) -> tuple[float, float]:
 
 
 def test_a_punch_inside_the_post_circle_is_inside_by_the_post(client, posted):
-    record = push_one(client, Phone(client, "w1"), punch(north_of_centre(50)))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields(north_of_centre(50)))["record"]
     assert (record["inside_fence"], record["distance_m"], record["fence_kind"]) == (True, 0, "post")
 
 
 def test_a_punch_on_the_circles_edge_is_inside(client, posted):
-    record = push_one(client, Phone(client, "w1"), punch(north_of_centre(RADIUS_M)))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields(north_of_centre(RADIUS_M)))["record"]
     assert record["inside_fence"] is True and record["distance_m"] == 0
 
 
 def test_a_punch_in_the_grid_but_off_the_post_is_outside_by_its_distance_to_the_circle(
         client, posted):
     # 300 m from the centre: well inside the grid (a 0.01° cell), 220 m beyond the circle.
-    result = push_one(client, Phone(client, "w1"), punch(north_of_centre(300), reason="巡查中"))
+    result = push_one(client, Phone(client, "w1"), punch_fields(north_of_centre(300), reason="巡查中"))
     assert result["status"] == "applied"
     record = result["record"]
     assert (record["inside_fence"], record["fence_kind"], record["reason"]) == (False, "post", "巡查中")
@@ -50,14 +51,14 @@ def test_a_punch_in_the_grid_but_off_the_post_is_outside_by_its_distance_to_the_
 
 
 def test_poor_accuracy_on_a_post_is_flagged_not_overruled(client, posted):
-    record = push_one(client, Phone(client, "w1"), punch(north_of_centre(10), accuracy_m=120))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields(north_of_centre(10), accuracy_m=120))["record"]
     assert record["accuracy_flagged"] is True and record["inside_fence"] is True
 
 
 def test_a_worker_without_a_post_is_still_judged_by_their_grid(client, posted):
     from tests.factories import cell_center
 
-    record = push_one(client, Phone(client, "w2"), punch(cell_center(1, 0)))["record"]
+    record = push_one(client, Phone(client, "w2"), punch_fields(cell_center(1, 0)))["record"]
     assert (record["inside_fence"], record["fence_kind"]) == (True, "grid")
 
 
@@ -66,7 +67,7 @@ def test_a_post_in_a_grid_the_worker_has_left_no_longer_fences_them(client, post
 
     posted.w1.region_id = posted.city["D1S1C1G2"].id  # moved to the next grid, post kept
     _db.session.commit()
-    record = push_one(client, Phone(client, "w1"), punch(cell_center(1, 0)))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields(cell_center(1, 0)))["record"]
     assert (record["inside_fence"], record["fence_kind"]) == (True, "grid")
 
 

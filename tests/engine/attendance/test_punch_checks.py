@@ -7,50 +7,31 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from geopy.distance import geodesic
 
-from tests.factories import CELL, ORIGIN_LAT, ORIGIN_LON, cell_center
+from tests.factories import CELL, G1, G3, ORIGIN_LAT, ORIGIN_LON
+from tests.helpers import punch_fields, push_one
 from tests.sync_client import Phone, iso
-
-G1 = cell_center(0, 0)  # w1's grid, D1S1C1G1
-G3 = cell_center(2, 0)  # another district's grid
-
-
-def punch(point=G1, **extra) -> dict:
-    lat, lon = point
-    return {"kind": "in", "lat": lat, "lon": lon, "accuracy_m": 8,
-            "punched_at": "2026-11-22T00:58:00Z", **extra}
-
-
-def push_one(client, phone: Phone, fields: dict, *, sent_at: datetime | None = None) -> dict:
-    phone.create("attendance", fields)
-    body = {"client_id": phone.client_id, "mutations": phone.outbox}
-    if sent_at is not None:
-        body["sent_at"] = iso(sent_at)
-    response = client.post("/api/v1/sync/push", headers=phone.headers, json=body)
-    assert response.status_code == 200, response.get_json()
-    phone.outbox = []
-    return response.get_json()["results"][0]
 
 
 def test_punch_inside_the_grid_is_inside_at_zero_metres(client, field_city, db):
-    record = push_one(client, Phone(client, "w1"), punch())["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields())["record"]
     assert record["inside_fence"] is True and record["distance_m"] == 0
     assert record["accuracy_flagged"] is False
 
 
 def test_punch_on_the_edge_of_the_grid_is_inside(client, field_city, db):
-    record = push_one(client, Phone(client, "w1"), punch((ORIGIN_LAT, G1[1])))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields((ORIGIN_LAT, G1[1])))["record"]
     assert record["inside_fence"] is True and record["distance_m"] == 0
 
 
 def test_punch_a_metre_outside_the_edge_is_outside_by_a_metre(client, field_city, db):
     lat, lon = geodesic(meters=1).destination((ORIGIN_LAT, G1[1]), bearing=180)[:2]
-    record = push_one(client, Phone(client, "w1"), punch((lat, lon)))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields((lat, lon)))["record"]
     assert record["inside_fence"] is False
     assert record["distance_m"] == pytest.approx(1.0, abs=0.02)
 
 
 def test_punch_outside_fence_is_kept_and_flagged_with_its_reason(client, field_city, db):
-    result = push_one(client, Phone(client, "w1"), punch(G3, reason="社区会议"))
+    result = push_one(client, Phone(client, "w1"), punch_fields(G3, reason="社区会议"))
     assert result["status"] == "applied"
     record = result["record"]
     assert record["inside_fence"] is False and record["reason"] == "社区会议"
@@ -60,7 +41,7 @@ def test_punch_outside_fence_is_kept_and_flagged_with_its_reason(client, field_c
 
 
 def test_the_phones_own_verdict_is_refused(client, field_city, db):
-    result = push_one(client, Phone(client, "w1"), punch(G3, inside_fence=True))
+    result = push_one(client, Phone(client, "w1"), punch_fields(G3, inside_fence=True))
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "server_owned_field"
 
@@ -68,7 +49,7 @@ def test_the_phones_own_verdict_is_refused(client, field_city, db):
 @pytest.mark.parametrize("accuracy_m, flagged", [(8, False), (50, False), (50.5, True),
                                                  (400, True), (None, True)])
 def test_poor_or_unknown_gps_accuracy_is_flagged(client, field_city, db, accuracy_m, flagged):
-    record = push_one(client, Phone(client, "w1"), punch(accuracy_m=accuracy_m))["record"]
+    record = push_one(client, Phone(client, "w1"), punch_fields(accuracy_m=accuracy_m))["record"]
     assert record["accuracy_flagged"] is flagged
     assert record["inside_fence"] is True  # flagged, not overruled
 
@@ -76,14 +57,14 @@ def test_poor_or_unknown_gps_accuracy_is_flagged(client, field_city, db, accurac
 def test_a_skewed_device_clock_is_recorded_and_its_device_time_kept(client, field_city, db):
     now = datetime.now(UTC)
     ahead = now + timedelta(hours=3)
-    record = push_one(client, Phone(client, "w1"), punch(punched_at=iso(ahead - timedelta(minutes=5))),
+    record = push_one(client, Phone(client, "w1"), punch_fields(punched_at=iso(ahead - timedelta(minutes=5))),
                       sent_at=ahead)["record"]
     assert record["clock_skew_s"] == pytest.approx(3 * 3600, abs=30)
     assert record["punched_at"] == iso(ahead - timedelta(minutes=5))
 
 
 def test_a_punch_far_in_the_future_is_rejected(client, field_city, db):
-    result = push_one(client, Phone(client, "w1"), punch(punched_at="2099-01-01T00:00:00Z"))
+    result = push_one(client, Phone(client, "w1"), punch_fields(punched_at="2099-01-01T00:00:00Z"))
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "punched_in_future"
 
@@ -91,13 +72,13 @@ def test_a_punch_far_in_the_future_is_rejected(client, field_city, db):
 def test_a_punch_just_beyond_the_skew_allowance_is_rejected(client, field_city, db, app):
     allowance = app.config["ATTENDANCE_CLOCK_SKEW_ALLOWANCE_S"]
     late = datetime.now(UTC) + timedelta(seconds=allowance + 60)
-    result = push_one(client, Phone(client, "w1"), punch(punched_at=iso(late)), sent_at=late)
+    result = push_one(client, Phone(client, "w1"), punch_fields(punched_at=iso(late)), sent_at=late)
     assert result["error"]["code"] == "punched_in_future"
 
 
 def test_a_punch_before_the_device_clock_reset_keeps_its_time(client, field_city, db):
     # Punched with a good clock; the battery died and the phone woke up in 2000.
-    record = push_one(client, Phone(client, "w1"), punch(),
+    record = push_one(client, Phone(client, "w1"), punch_fields(),
                       sent_at=datetime(2000, 1, 1, tzinfo=UTC))["record"]
     assert record["punched_at"] == "2026-11-22T00:58:00Z"
     assert record["clock_skew_s"] < -20 * 365 * 86400
@@ -108,13 +89,13 @@ def test_a_punch_before_the_device_clock_reset_keeps_its_time(client, field_city
                                  {"punched_at": "2026-11-22T08:00:00"},  # no zone
                                  {"reason": "x" * 501}])
 def test_bad_punch_fields_are_rejected_with_the_field_named(client, field_city, db, bad):
-    result = push_one(client, Phone(client, "w1"), punch(**bad))
+    result = push_one(client, Phone(client, "w1"), punch_fields(**bad))
     assert result["status"] == "rejected" and result["error"]["code"] == "invalid_fields"
     assert set(bad) <= set(result["error"]["details"]["fields"])
 
 
 def test_only_workers_punch(client, field_city, db):
-    result = push_one(client, Phone(client, "boss"), punch())
+    result = push_one(client, Phone(client, "boss"), punch_fields())
     assert result["error"]["code"] == "forbidden"
 
 
@@ -122,5 +103,5 @@ def test_a_worker_without_a_grid_has_no_fence_verdict(client, field_city, db):
     from tests.factories import make_user
 
     make_user("loose", roles=["worker"])
-    record = push_one(client, Phone(client, "loose"), punch())["record"]
+    record = push_one(client, Phone(client, "loose"), punch_fields())["record"]
     assert record["inside_fence"] is None and record["distance_m"] is None

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.incidents.models import Report
-from tests.engine.sync.test_push import count_reports, report_fields
+from tests.helpers import count_reports, report_fields
 from tests.sync_client import Phone
 
 

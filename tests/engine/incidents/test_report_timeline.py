@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.incidents.models import Report
-from tests.engine.sync.test_push import report_fields
+from tests.helpers import report_fields
 from tests.sync_client import Phone
 
 

@@ -18,15 +18,8 @@ from sqlalchemy import select
 from backend.attendance.services import fence_of_path
 from backend.patrol.models import Patrol, TrackPoint
 from tests.factories import ORIGIN_LAT, ORIGIN_LON
+from tests.helpers import START_TIME, assert_like_reference, fixes, from_scratch, reference, split
 from tests.sync_client import Phone, iso
-from tests.unit.patrol.test_track_incremental import (
-    START_TIME,
-    assert_like_reference,
-    fixes,
-    from_scratch,
-    reference,
-    split,
-)
 
 
 def fields(patrol: str, fix: dict) -> dict:

@@ -5,39 +5,14 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
 from geopy.distance import geodesic
-from sqlalchemy import func, select
 
-from backend.patrol.models import TrackPoint
-from tests.factories import CELL, ORIGIN_LAT, ORIGIN_LON
+from tests.factories import CELL, ORIGIN_LON
+from tests.helpers import WALK_START, count_points, length_m, start_patrol, walk
 from tests.sync_client import BASE_TIME, Phone, iso
-
-# Inside w1's grid (D1S1C1G1), 100 m in from its south-west corner, walking east.
-START = (ORIGIN_LAT + 0.25 * CELL, ORIGIN_LON + 0.1 * CELL)
-
-
-def walk(count: int, *, step_m: float = 10.0, step_s: float = 8.0, start=START,
-         bearing: float = 90.0) -> list[dict]:
-    """count fixes along a geodesic line, step_m apart and step_s apart (a brisk walk)."""
-    points, here = [], start
-    for i in range(count):
-        points.append({"lat": here[0], "lon": here[1], "accuracy_m": 6.0,
-                       "recorded_at": iso(BASE_TIME + timedelta(seconds=step_s * i))})
-        here = tuple(geodesic(meters=step_m).destination(here, bearing=bearing)[:2])
-    return points
-
-
-def length_m(points: list[dict]) -> float:
-    return sum(geodesic((a["lat"], a["lon"]), (b["lat"], b["lon"])).m
-               for a, b in zip(points, points[1:], strict=False))
-
-
-def start_patrol(phone: Phone) -> str:
-    return phone.create("patrols", {"started_at": iso(BASE_TIME)})
 
 
 def add_points(phone: Phone, patrol: str, points: list[dict]) -> list[str]:
@@ -47,11 +22,6 @@ def add_points(phone: Phone, patrol: str, points: list[dict]) -> list[str]:
 def patrol_record(phone: Phone, patrol: str) -> dict:
     phone.pull()
     return phone.held("patrols")[patrol]
-
-
-def count_points(db, patrol: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(TrackPoint).where(
-        TrackPoint.patrol_id == uuid.UUID(patrol)))
 
 
 def test_distance_of_a_known_track_is_the_geodesic_length(client, field_city, db):
@@ -179,7 +149,7 @@ def test_share_inside_the_grid_is_the_share_of_the_distance(client, field_city, 
     patrol = start_patrol(phone)
     # From 100 m west of G1's east edge to 100 m east of it, into the neighbouring grid.
     edge_lon = ORIGIN_LON + CELL
-    start = geodesic(meters=100).destination((START[0], edge_lon), bearing=270)[:2]
+    start = geodesic(meters=100).destination((WALK_START[0], edge_lon), bearing=270)[:2]
     points = walk(21, step_m=10, start=tuple(start))
     add_points(phone, patrol, points)
     phone.push()
@@ -194,10 +164,9 @@ def test_the_phone_cannot_send_the_distance(client, field_city, db):
     assert result["error"]["code"] == "server_owned_field"
 
 
+@pytest.mark.postgresql_only
 def test_two_phones_adding_points_to_one_patrol_at_once_both_count(app, field_city, db):
     """Each push measures the track with the other's points (real concurrent transactions)."""
-    if app.config["TEST_DATABASE"] != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
     first = Phone(app.test_client(), "w1")
     patrol = start_patrol(first)
     first.push()

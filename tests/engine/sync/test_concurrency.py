@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
 from sqlalchemy import event, func, select, text
 
 from backend.incidents.models import Report
-from tests.engine.sync.test_push import G3, report_fields
+from tests.factories import G3
+from tests.helpers import report_fields, sessions_waiting_on_a_lock, wait_for
 from tests.sync_client import Phone
-
-
-@pytest.fixture
-def postgresql_only(app):
-    if app.config["TEST_DATABASE"] != "postgresql":
-        pytest.skip("needs real concurrent transactions (PostgreSQL)")
-
-
-def _wait_for(condition, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
-
-
-def _sessions_waiting_on_a_lock(db) -> int:
-    with db.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()")).scalar()
 
 
 def _count(db) -> int:
@@ -41,8 +19,9 @@ def _count(db) -> int:
     return db.session.scalar(select(func.count()).select_from(Report))
 
 
+@pytest.mark.postgresql_only
 def test_a_transaction_that_writes_first_but_commits_last_is_still_pulled(
-        app, field_city, db, postgresql_only):
+        app, field_city, db):
     """Guarantee 5. T1 writes X, then waits on a lock; T2 writes Y and commits; a pull
     serves Y; T1 commits. The next pull from that cursor must bring X — a numbering
     taken at write time would have put X before the cursor and skipped it for ever."""
@@ -62,7 +41,7 @@ def test_a_transaction_that_writes_first_but_commits_last_is_still_pulled(
     late = threading.Thread(target=lambda: outcome.update(body=w1.push()))
     late.start()
     try:
-        _wait_for(lambda: _sessions_waiting_on_a_lock(db) >= 1)
+        wait_for(lambda: sessions_waiting_on_a_lock(db) >= 1, what="the push waiting on the lock")
         w3 = Phone(app.test_client(), "w3")
         y = w3.create("reports", report_fields(G3, description="committed first"))
         w3.push()
@@ -77,7 +56,8 @@ def test_a_transaction_that_writes_first_but_commits_last_is_still_pulled(
     assert x in second and second[busy]["version"] == 2
 
 
-def test_a_retry_racing_the_original_push_applies_once(app, field_city, db, postgresql_only):
+@pytest.mark.postgresql_only
+def test_a_retry_racing_the_original_push_applies_once(app, field_city, db):
     phone = Phone(app.test_client(), "w1")
     for _ in range(20):
         phone.create("reports", report_fields())
@@ -95,7 +75,8 @@ def test_a_retry_racing_the_original_push_applies_once(app, field_city, db, post
     assert statuses == ["applied", "duplicate"]
 
 
-def test_case_codes_stay_unique_under_concurrent_pushes(app, field_city, db, postgresql_only):
+@pytest.mark.postgresql_only
+def test_case_codes_stay_unique_under_concurrent_pushes(app, field_city, db):
     phones = [Phone(app.test_client(), name) for name in ("w1", "w2", "w3", "boss")]
     for phone in phones:
         for _ in range(10):

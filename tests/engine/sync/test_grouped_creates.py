@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from backend.patrol.models import TrackPoint
 from sync.engine import Engine
-from tests.engine.patrol.test_track_measures import count_points, length_m, start_patrol, walk
+from tests.helpers import count_points, length_m, start_patrol, walk
 from tests.sync_client import Phone
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from backend.sync_adapter.models import SyncConflict
-from tests.engine.sync.test_push import report_fields
+from tests.helpers import report_fields
 from tests.sync_client import BASE_TIME, Phone
 
 

@@ -25,9 +25,8 @@ from backend.extensions import db as _db
 from backend.sync_adapter.models import SyncClient, SyncConflict, SyncResult
 from backend.sync_adapter.registry import engine
 from tests import factories
-from tests.conftest import _wipe
-from tests.engine.sync.test_push import report_fields
-from tests.factories import cell_center
+from tests.factories import G1, G2, G3
+from tests.helpers import report_fields, wipe_database
 from tests.sync_client import Phone
 
 PUSH_URL = "/api/v1/sync/push"
@@ -35,7 +34,7 @@ IDS = uuid.UUID("5d0b7a3e-2f4c-4c8e-9a51-0c6a1e7d2b90")  # namespace: ids are th
 # The field_city fixture's people; w3 works in the other district.
 PEOPLE = {"w1": (["worker"], "D1S1C1G1"), "w2": (["worker"], "D1S1C1G2"),
           "w3": (["worker"], "D2S1C1G1"), "boss": (["supervisor"], "D1S1"), "root": (["admin"], None)}
-GRIDS = {"G1": cell_center(0, 0), "G2": cell_center(1, 0), "G3": cell_center(2, 0)}
+GRIDS = {"G1": G1, "G2": G2, "G3": G3}
 TEXT_FIELDS = ("description", "note")
 OWNER_FIELD = {"reports": "reporter_id", "attendance": "worker_id"}
 
@@ -103,7 +102,7 @@ def _fresh_field_city(app) -> None:
     failing example must replay the same way, so each starts from the same database.
     """
     _db.session.remove()
-    _wipe(app)
+    wipe_database(app)
     city = factories.make_city()
     factories.make_category("road.pothole", time_limit_h=48)
     for username, (roles, region) in PEOPLE.items():

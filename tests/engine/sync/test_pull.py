@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.sync.test_push import G1, report_fields
+from tests.factories import G1
+from tests.helpers import report_fields
 from tests.sync_client import Phone
 
 

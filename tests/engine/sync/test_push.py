@@ -7,23 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from backend.incidents.models import Report
 from backend.sync_adapter.models import SyncConflict
-from tests.factories import cell_center
+from tests.factories import G1
+from tests.helpers import count_reports, report_fields
 from tests.sync_client import Phone, iso
-
-G1 = cell_center(0, 0)  # D1S1C1G1
-G3 = cell_center(2, 0)  # D2S1C1G1
-
-
-def report_fields(point=G1, **extra) -> dict:
-    lat, lon = point
-    return {"category": "road.pothole", "description": "路面坑洼", "lat": lat, "lon": lon,
-            "reported_at": "2026-11-22T08:00:00Z", **extra}
-
-
-def count_reports(db) -> int:
-    return db.session.scalar(select(func.count()).select_from(Report))
 
 
 def test_a_new_report_is_applied_with_its_server_fields(client, field_city, db):

@@ -18,7 +18,8 @@ from sync.engine import Engine
 from sync.errors import Rejection
 from sync.registry import Registry
 from tests import factories
-from tests.engine.sync.test_push import G1, report_fields
+from tests.factories import G1
+from tests.helpers import report_fields
 from tests.sync_client import Phone
 
 

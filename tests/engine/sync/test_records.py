@@ -11,7 +11,8 @@ from backend.extensions import db as _db
 from backend.queue.services import add_hall
 from backend.sync_adapter.registry import engine
 from sync.records import to_record
-from tests.engine.sync.test_push import G1, report_fields
+from tests.factories import G1
+from tests.helpers import report_fields
 from tests.sync_client import Phone
 
 

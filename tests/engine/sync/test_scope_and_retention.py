@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from tests.engine.sync.test_push import report_fields
-from tests.factories import cell_center
+from tests.factories import G1, G2
+from tests.helpers import report_fields
 from tests.sync_client import Phone
-
-G1, G2 = cell_center(0, 0), cell_center(1, 0)  # D1S1C1G1 (w1's grid), D1S1C1G2 (w2's)
 
 
 def test_a_worker_moved_to_another_grid_loses_the_old_grid_and_gets_the_new(client, field_city, login_as):

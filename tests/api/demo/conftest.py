@@ -1,0 +1,19 @@
+"""The demo city that `make run` loads, and signing in to its accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def demo(app, db):
+    """The demo city, loaded by its flask command."""
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def demo_login(app, login_as):
+    """demo_login(username) → headers signed in as that demo account."""
+    return lambda username: login_as(username, app.config["DEMO_PASSWORD"])
