@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +21,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def _python_files(folder: str) -> list[Path]:
-    return sorted((ROOT / folder).rglob("*.py"))
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"no Python files under {folder}/"
+    return files
 
 
 def test_sync_engine_imports_neither_flask_nor_backend():
@@ -30,7 +34,9 @@ def test_sync_engine_imports_neither_flask_nor_backend():
 
 
 def test_services_do_not_import_flask():
-    for path in (ROOT / "backend").glob("*/services.py"):
+    services = sorted((ROOT / "backend").glob("*/services.py"))
+    assert len(services) >= 5, f"found only {len(services)} services.py files"
+    for path in services:
         bad = {n for n in _imports(path) if n == "flask" or n.startswith(("flask.", "flask_"))}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
@@ -45,6 +51,7 @@ def test_only_the_app_factory_imports_api_modules():
 
 def test_common_imports_no_feature_package():
     features = {p.name for p in (ROOT / "backend").iterdir() if p.is_dir() and p.name != "common"}
+    assert {"accounts", "regions", "incidents"} <= features, f"features found: {sorted(features)}"
     for path in _python_files("backend/common"):
         bad = {n for n in _imports(path) if n.split(".")[0] == "backend"
                and len(n.split(".")) > 1 and n.split(".")[1] in features}
@@ -57,11 +64,41 @@ def test_no_naive_datetimes():
         assert "datetime.utcnow" not in text and "datetime.now()" not in text, path
 
 
-def test_every_catalogue_has_the_same_keys():
-    import json
+def _imported_test_modules(source: str) -> list[str]:
+    """The test modules (test_*.py) and conftests this source imports, relative or not."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # `from tests.x.test_y import f`, `from .test_y import f`, `from tests.x import test_y`
+            module = "." * node.level + (node.module or "")
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(name for name in names
+                     if name.rsplit(".", 1)[-1].startswith("test_") or name.rsplit(".", 1)[-1] == "conftest")
+    return sorted(found)
 
-    catalogues = {p.name: set(json.loads(p.read_text())) for p in (ROOT / "pwa" / "i18n").glob("*.json")}
-    assert {"zh-CN.json", "en.json"} <= set(catalogues)
-    first = catalogues["zh-CN.json"]
-    for name, keys in catalogues.items():
-        assert keys == first, f"{name} differs from zh-CN.json: {keys ^ first}"
+
+@pytest.mark.parametrize("source,expected", [
+    ("from tests.engine.sync.test_push import report_fields", ["tests.engine.sync.test_push"]),
+    ("from .test_push import report_fields", [".test_push"]),
+    ("from tests.engine.sync import test_push", ["tests.engine.sync.test_push"]),
+    ("import tests.api.test_conventions", ["tests.api.test_conventions"]),
+    ("def f():\n    from tests.conftest import wipe\n", ["tests.conftest"]),
+    ("from tests.helpers import report_fields\nfrom tests import factories", []),
+])
+def test_imports_of_test_modules_are_recognised(source, expected):
+    assert _imported_test_modules(source) == expected
+
+
+def test_no_module_under_tests_imports_a_test_module_or_a_conftest():
+    """Shared builders live in tests/factories.py and the helpers modules. A test module is
+    no library, and pytest loads test modules and conftests itself, under names of its own
+    (importing one again can load the file a second time)."""
+    files = _python_files("tests")
+    assert len([p for p in files if p.name.startswith("test_")]) > 30, "test modules not found"
+    for path in files:
+        bad = _imported_test_modules(path.read_text(encoding="utf-8"))
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
