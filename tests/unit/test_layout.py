@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,31 @@ def test_sync_engine_imports_neither_flask_nor_backend():
         bad = {n for n in _imports(path) if n.split(".")[0] in {"flask", "backend"}
                or n.startswith("flask_")}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_the_sync_engine_suite_imports_nothing_of_the_app():
+    """tests/sync_engine/ shows sync/ is a library: flask, backend and the app's test
+    helpers (which import backend) stay out."""
+    files = _python_files("tests/sync_engine")
+    assert len([p for p in files if p.name.startswith("test_")]) >= 4, "sync engine tests not found"
+    for path in files:
+        bad = {n for n in _imports(path) if n.split(".")[0] in {"flask", "backend"}
+               or n.startswith("flask_") or (n.startswith("tests") and not n.startswith("tests.sync_engine"))}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_the_sync_engine_suite_passes_in_a_process_without_flask_or_backend():
+    run = (
+        "import sys, pytest\n"
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', '--confcutdir=tests/sync_engine',"
+        " 'tests/sync_engine'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'backend'))\n"
+        "print('loaded:', loaded)\n"
+        "sys.exit(int(code) or (99 if loaded else 0))\n")
+    done = subprocess.run([sys.executable, "-c", run], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "loaded: []" in done.stdout and " passed" in done.stdout
 
 
 def test_services_do_not_import_flask():
