@@ -142,10 +142,10 @@ def make_patrol(worker: User, points, *, started_at: str | None = None,
     starts at the first point and ends at the last unless told otherwise."""
     from datetime import datetime
 
-    from backend.attendance.services import fence_of_path
     from backend.common.settings import setting
     from backend.patrol import services as patrol_services
     from backend.patrol.models import Patrol, TrackPoint
+    from backend.regions.services import boundary_of_path
 
     def when(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -154,7 +154,7 @@ def make_patrol(worker: User, points, *, started_at: str | None = None,
     patrol_id = uuid.uuid4()
     track = patrol_services.Track(
         patrol_id=patrol_id, accuracy_limit_m=setting("PATROL_ACCURACY_LIMIT_M"),
-        max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6, fence=fence_of_path(path))
+        max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6, fence=boundary_of_path(path))
     track.load([patrol_services.Point(uuid.uuid4(), when(p[2]), p[0], p[1],
                                       p[3] if len(p) > 3 else 5.0) for p in points])
     start = when(started_at) if started_at else track.points[0].recorded_at

@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from backend.accounts.models import User
-from backend.attendance.models import Post, PostAssignment
 from backend.extensions import db
+from backend.posts.models import Post, PostAssignment
 from backend.regions.models import Region
 
 WORKER1_GRID = "371302001002001"  # 南坛社区第一网格, worker1's grid in the demo city

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from backend.attendance.services import compute_days, month_summary, shift_window
+from backend.attendance.days import compute_days, shift_window
+from backend.attendance.reports import month_summary
 from backend.common.auth import RegionScope
 from tests.factories import make_punch, make_shift
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from geopy.distance import geodesic
 
-from backend.attendance import services as attendance
 from backend.extensions import db as _db
+from backend.posts import services as posts
 from tests.factories import G1
 from tests.helpers import punch_fields, push_one
 from tests.sync_client import Phone
@@ -18,9 +18,9 @@ RADIUS_M = 80.0
 @pytest.fixture
 def posted(field_city):
     """w1 holds a post of 80 m at the centre of their grid; w2 (next grid) holds none."""
-    post = attendance.add_post(region=field_city.city["D1S1C1G1"], name="学校门口",
-                               lat=G1[0], lon=G1[1], radius_m=RADIUS_M)
-    attendance.put_assignment(post, field_city.w1.id)
+    post = posts.add_post(region=field_city.city["D1S1C1G1"], name="学校门口",
+                          lat=G1[0], lon=G1[1], radius_m=RADIUS_M)
+    posts.put_assignment(post, field_city.w1.id)
     _db.session.commit()
     field_city.post = post
     return field_city
@@ -91,7 +91,7 @@ def test_unassigning_removes_the_assignment_from_the_phone(client, posted):
 
     phone = Phone(client, "w1")
     phone.pull()
-    attendance.unassign_worker(RegionScope(everything=True), posted.post.id, posted.w1.id)
+    posts.unassign_worker(RegionScope(everything=True), posted.post.id, posted.w1.id)
     changes = phone.pull()
     assert [(c["collection"], c.get("deleted")) for c in changes] == [("post_assignments", True)]
     assert phone.held("post_assignments") == {} and str(posted.post.id) in phone.held("posts")

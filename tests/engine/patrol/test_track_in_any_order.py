@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backend.attendance.services import fence_of_path
 from backend.patrol.models import Patrol, TrackPoint
+from backend.regions.services import boundary_of_path
 from tests.factories import ORIGIN_LAT, ORIGIN_LON
 from tests.helpers import START_TIME, assert_like_reference, fixes, from_scratch, reference, split
 from tests.sync_client import Phone, iso
@@ -65,7 +65,7 @@ def test_points_in_any_order_and_pushes_give_the_from_scratch_track(client, fiel
     figures = {name: record[name] for name in ("distance_m", "duration_s", "inside_share")}
     assert figures == {name: getattr(row, name) for name in figures}
 
-    fence = fence_of_path(field_city.w1.region.path)
+    fence = boundary_of_path(field_city.w1.region.path)
     expected = reference(made, fence, ended_at=ended_at)
     assert expected[1]["inside_share"] not in (None, 0.0, 1.0)  # the track crosses the edge
     assert_like_reference([flags[i] for i in ids], figures, expected)
@@ -92,7 +92,7 @@ def test_flags_stored_under_another_accuracy_limit_are_put_right(app, client, fi
         app.config["PATROL_ACCURACY_LIMIT_M"] = limit
     flags, row = stored(db, patrol)
     held = phone.held("track_points")
-    expected = reference(made, fence_of_path(field_city.w1.region.path), accuracy_limit_m=30.0)
+    expected = reference(made, boundary_of_path(field_city.w1.region.path), accuracy_limit_m=30.0)
     assert [held[i]["is_jitter"] for i in ids] == [flags[i] for i in ids] == expected[0]
     assert all(flags[i] for i, f in zip(ids, made, strict=True) if f["accuracy_m"] == 35.0)
     assert phone.held("patrols")[patrol]["distance_m"] == row.distance_m == pytest.approx(

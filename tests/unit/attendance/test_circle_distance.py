@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from geopy.distance import geodesic
 
-from backend.attendance.services import Fence, circle_verdict
+from backend.attendance.services import Fence
+from backend.common.geo import circle_verdict
 
 # The demo city's school gate: 80 m around this point.
 CENTRE = (35.0576, 118.3658)

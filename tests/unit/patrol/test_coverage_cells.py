@@ -7,12 +7,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
+from backend.common.geo import metres_per_degree
 from backend.patrol.coverage import (
     SampleIndex,
     TooManyCells,
     grid_coverage,
     lay_cells,
-    metres_per_degree,
     sample_tracks,
 )
 

@@ -18,7 +18,8 @@ from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.patrol.services import Point, segment_lengths
+from backend.common.geo import segment_lengths
+from backend.patrol.services import Point
 from tests.helpers import (
     L_FENCE,
     START_TIME,

@@ -6,7 +6,7 @@ import pytest
 from geopy.distance import geodesic
 from shapely.geometry import Polygon, box
 
-from backend.attendance.services import fence_verdict
+from backend.common.geo import fence_verdict
 
 # A 0.01° grid near the demo city (about 910 m × 1110 m).
 GRID = box(118.33, 35.03, 118.34, 35.04)
