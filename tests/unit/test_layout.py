@@ -28,13 +28,6 @@ def _python_files(folder: str) -> list[Path]:
     return files
 
 
-def test_sync_engine_imports_neither_flask_nor_backend():
-    for path in _python_files("sync"):
-        bad = {n for n in _imports(path) if n.split(".")[0] in {"flask", "backend"}
-               or n.startswith("flask_")}
-        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
-
-
 def test_the_sync_engine_suite_imports_nothing_of_the_app():
     """tests/sync_engine/ shows sync/ is a library: flask, backend and the app's test
     helpers (which import backend) stay out."""
