@@ -19,9 +19,9 @@ from backend.common.transactions import commit_or_conflict
 from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import db
 from backend.posts.models import Post, PostAssignment
+from backend.posts.sync import assignment_change, post_change
 from backend.regions import services as regions
 from backend.sync_adapter.services import log_reference_changes
-from sync.registry import Audience
 
 
 def post_held_by(worker_id: uuid.UUID, grid_path: str | None) -> Post | None:
@@ -35,16 +35,6 @@ def post_held_by(worker_id: uuid.UUID, grid_path: str | None) -> Post | None:
     if assignment is None or not grid_path or assignment.scope_path != grid_path:
         return None
     return db.session.get(Post, assignment.post_id)
-
-
-def _post_change(post: Post, *, deleted: bool = False) -> tuple:
-    return (post.id, post.version, deleted, Audience(scope_path=post.scope_path))
-
-
-def _assignment_change(assignment: PostAssignment, *, deleted: bool = False) -> tuple:
-    # The worker always pulls their own; those who see the post's grid pull it too.
-    return (assignment.id, assignment.version, deleted,
-            Audience(scope_path=assignment.scope_path, owner_id=assignment.worker_id))
 
 
 def list_posts(scope: RegionScope, region_id: uuid.UUID | None = None) -> list[Post]:
@@ -127,7 +117,7 @@ def add_post(*, region, name: str, lat: float, lon: float, radius_m: float) -> P
     post = Post(id=uuid.uuid4(), name=name, region_id=region.id, scope_path=region.path,
                 lat=lat, lon=lon, radius_m=radius_m, version=1)
     db.session.add(post)
-    log_reference_changes("posts", [_post_change(post)])
+    log_reference_changes("posts", [post_change(post)])
     return post
 
 
@@ -145,7 +135,7 @@ def update_post(scope: RegionScope, post_id: uuid.UUID, changes: dict) -> dict:
             setattr(post, key, changes[key])
     post.version += 1
     post.updated_at = utcnow()
-    log_reference_changes("posts", [_post_change(post)])
+    log_reference_changes("posts", [post_change(post)])
     commit_or_conflict(f"The grid already has a post named '{post.name}'.", "post_name_taken")
     return describe_post(post)
 
@@ -158,7 +148,7 @@ def delete_post(scope: RegionScope, post_id: uuid.UUID) -> None:
         raise Conflict("Workers still hold this post; unassign them first.",
                        code="post_has_workers")
     post.version += 1  # the tombstone's version, newer than any copy a phone holds
-    change = _post_change(post, deleted=True)
+    change = post_change(post, deleted=True)
     db.session.delete(post)
     log_reference_changes("posts", [change])
     commit_or_conflict("Someone assigned a worker to this post meanwhile; try again.",
@@ -193,7 +183,7 @@ def put_assignment(post: Post, worker_id: uuid.UUID) -> PostAssignment:
     assignment.post_id, assignment.scope_path = post.id, post.scope_path
     assignment.version += 1
     assignment.updated_at = utcnow()
-    log_reference_changes("post_assignments", [_assignment_change(assignment)])
+    log_reference_changes("post_assignments", [assignment_change(assignment)])
     return assignment
 
 
@@ -205,7 +195,7 @@ def unassign_worker(scope: RegionScope, post_id: uuid.UUID, worker_id: uuid.UUID
     if assignment is None:
         raise NotFound("This worker does not hold this post.", code="not_assigned")
     assignment.version += 1  # the tombstone's version, newer than any copy a phone holds
-    change = _assignment_change(assignment, deleted=True)
+    change = assignment_change(assignment, deleted=True)
     db.session.delete(assignment)
     log_reference_changes("post_assignments", [change])
     db.session.commit()

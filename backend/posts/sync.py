@@ -14,7 +14,19 @@ def post_audience(row: dict) -> Audience:
 
 
 def assignment_audience(row: dict) -> Audience:
+    # The worker always pulls their own; those who see the post's grid pull it too.
     return Audience(scope_path=row["scope_path"], owner_id=row["worker_id"])
+
+
+def post_change(post: Post, *, deleted: bool = False) -> tuple:
+    """A change of a post, as the sync log wants it."""
+    return (post.id, post.version, deleted, post_audience({"scope_path": post.scope_path}))
+
+
+def assignment_change(assignment: PostAssignment, *, deleted: bool = False) -> tuple:
+    """A change of who holds a post, as the sync log wants it."""
+    return (assignment.id, assignment.version, deleted, assignment_audience(
+        {"scope_path": assignment.scope_path, "worker_id": assignment.worker_id}))
 
 
 COLLECTIONS = [
