@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.2";
+const VERSION = "2026-12-06.3";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -32,6 +32,7 @@ const SHELL = [
   "/app/ui/sign-out.js",
   "/app/ui/sync-status.js",
   "/app/ui/grid-map.js",
+  "/app/ui/offline-notice.js",
   "/app/ui/track-map.js",
   "/app/ui/category-picker.js",
   "/app/ui/pin-map.js",

@@ -4,6 +4,7 @@
 import { authed, authedAll } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { h, latestOnly } from "../app/ui/dom.js";
+import { isNetworkFailure, offlineNotice } from "../app/ui/offline-notice.js";
 import { GRID_OUTLINE, fitTo, gridMap, regionLayer, textTooltip, wrapLongitude } from "../app/ui/grid-map.js";
 
 export const RADIUS_MIN = 10;
@@ -89,7 +90,7 @@ export const postRow = (post, grids) => ({
 
 function pageParts(t) {
   const parts = {
-    offline: h("p", { id: "posts-offline", class: "notice warn", role: "status", hidden: true }, t("posts.offline")),
+    offline: offlineNotice({ id: "posts-offline", text: t("posts.offline") }),
     pageError: h("p", { id: "posts-error", class: "error", role: "alert" }),
     listBody: h("div", { id: "posts-list", "aria-live": "polite" }, h("p", { class: "loading" }, t("posts.loading"))),
     count: h("span", { id: "posts-count" }),
@@ -140,7 +141,7 @@ function pageParts(t) {
   p.page = h("section", { id: "posts-console", class: "wide" },
     h("div", { class: "console-head" }, h("h1", {}, t("posts.title")),
       h("a", { class: "button secondary", href: "#/console" }, t("console.title"))),
-    p.offline,
+    p.offline.element,
     h("p", { class: "hint" }, t("posts.intro")),
     h("div", { class: "posts-layout" },
       h("div", { class: "posts-main" }, h("h2", {}, t("posts.list"), " ", p.count), p.pageError, p.listBody, p.mapBox),
@@ -245,12 +246,8 @@ async function postsMap(box, onPlace) {
 const formValues = (ui) => ({ grid: ui.grid.value, name: ui.name.value, radius: ui.radius.value,
   lat: ui.lat.value, lon: ui.lon.value });
 
-function showOffline(page, isOffline) {
-  page.ui.offline.hidden = !isOffline;
-}
-
 function failed(page, err, where) {
-  if (err?.status === 0 || !navigator.onLine) showOffline(page, true);
+  if (isNetworkFailure(err)) page.ui.offline.show(true);
   where.textContent = errorMessage(err);
   where.dataset.code = err?.code || "";
 }
@@ -349,7 +346,7 @@ async function loadPosts(page) {
     failed(page, err, page.ui.pageError);
     return false;
   }
-  showOffline(page, !navigator.onLine);
+  page.ui.offline.show(!navigator.onLine);
   renderList(page);
   return true;
 }
@@ -382,7 +379,7 @@ async function save(page) {
     ui.saveButton.disabled = false;
   }
   if (page.unmounted) return;
-  showOffline(page, !navigator.onLine);  // an answer that arrives after going offline
+  page.ui.offline.show(!navigator.onLine);  // an answer that arrives after going offline
   await loadPosts(page);
   edit(page, page.posts.find((p) => p.id === body.id) || body);
   ui.formStatus.textContent = t(editing ? "posts.saved" : "posts.created", { name: body.name });
@@ -490,11 +487,7 @@ export async function mount(root, _params, app) {
   page.drawGrid = latestOnly((isStale) => drawGrid(page, isStale));
   root.append(page.ui.page);
   wire(page);
-  const onOnline = () => { showOffline(page, false); reload(page); };
-  const onOffline = () => showOffline(page, true);
-  window.addEventListener("online", onOnline);
-  window.addEventListener("offline", onOffline);
-  showOffline(page, !navigator.onLine);
+  const stopWatching = page.ui.offline.watch(() => reload(page));
   fillForm(page);
   try {
     page.map = await postsMap(page.ui.mapBox, (lat, lon) => placeAt(page, lat, lon));
@@ -504,8 +497,7 @@ export async function mount(root, _params, app) {
   await reload(page);
   return () => {
     page.unmounted = true;
-    window.removeEventListener("online", onOnline);
-    window.removeEventListener("offline", onOffline);
+    stopWatching();
     page.map?.remove();
   };
 }

@@ -5,6 +5,7 @@ import { authed, authedAll } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { formatDistance, formatDuration } from "../app/track.js";
 import { h, latestOnly } from "../app/ui/dom.js";
+import { isNetworkFailure, offlineNotice } from "../app/ui/offline-notice.js";
 import { GRID_OUTLINE, fitTo, gridMap, regionLayer, textTooltip } from "../app/ui/grid-map.js";
 
 export const SPEEDS = [1, 10, 60, 300];
@@ -119,7 +120,7 @@ function pageParts(t) {
   const p = {
     worker: h("select", { id: "tracks-worker" }, h("option", { value: "" }, t("tracks.choose_worker"))),
     date: h("input", { type: "date", id: "tracks-date", value: chosen.date || localDate(), required: true }),
-    offline: h("p", { id: "tracks-offline", class: "notice warn", role: "status", hidden: true }, t("tracks.offline")),
+    offline: offlineNotice({ id: "tracks-offline", text: t("tracks.offline") }),
     error: h("p", { class: "error", role: "alert" }),
     status: h("p", { id: "tracks-status", class: "hint", "aria-live": "polite" }),
     patrols: h("ul", { class: "list", id: "tracks-patrols" }),
@@ -140,7 +141,7 @@ function pageParts(t) {
   p.page = h("section", { id: "tracks-console", class: "wide" },
     h("div", { class: "console-head" }, h("h1", {}, t("tracks.title")),
       h("a", { class: "button secondary", href: "#/console" }, t("console.title"))),
-    p.offline,
+    p.offline.element,
     h("div", { class: "toolbar" },
       h("label", { for: "tracks-worker" }, t("tracks.worker")), p.worker,
       h("label", { for: "tracks-date" }, t("tracks.date")), p.date),
@@ -278,12 +279,8 @@ async function tracksMap(box) {
 
 // -- what the page does: `page` is the mounted page's parts, data, play-back and map -------------
 
-function showOffline(page, isOffline) {
-  page.ui.offline.hidden = !isOffline;
-}
-
 function failed(page, err) {
-  if (err?.status === 0 || !navigator.onLine) showOffline(page, true);
+  if (isNetworkFailure(err)) page.ui.offline.show(true);
   else page.ui.error.textContent = errorMessage(err);
 }
 
@@ -364,7 +361,7 @@ async function loadTracks(page, isStale) {
     return;
   }
   if (isStale() || page.unmounted) return;
-  showOffline(page, !navigator.onLine);  // an answer that arrives after going offline
+  page.ui.offline.show(!navigator.onLine);  // an answer that arrives after going offline
   showDay(page, body, "");
 }
 
@@ -386,7 +383,7 @@ async function loadCoverage(page, isStale) {
     return;
   }
   if (isStale() || page.unmounted) return;
-  showOffline(page, !navigator.onLine);
+  page.ui.offline.show(!navigator.onLine);
   page.coverage = body;
   ui.coverageBody.replaceChildren(...coverageTable(t, body));
   page.map?.drawCoverage(body.grids, (g) => t("tracks.grid_share", { name: g.name, pct: percent(g.covered_share) }));
@@ -403,7 +400,7 @@ async function loadWorkers(page) {
       ...workers.map((w) => h("option", { value: w.id, dataset: { username: w.username } },
         w.display_name ? `${w.display_name} (${w.username})` : w.username)));
     if (workers.some((w) => w.id === chosen.worker)) ui.worker.value = chosen.worker;
-    showOffline(page, !navigator.onLine);
+    page.ui.offline.show(!navigator.onLine);
   } catch (err) {
     failed(page, err);
   }
@@ -440,11 +437,7 @@ export async function mount(root, _params, app) {
   root.append(page.ui.page);
   wire(page);
   const reload = () => Promise.all([loadWorkers(page).then(page.loadTracks), page.loadCoverage()]);
-  const onOnline = () => { showOffline(page, false); reload(); };
-  const onOffline = () => showOffline(page, true);
-  window.addEventListener("online", onOnline);
-  window.addEventListener("offline", onOffline);
-  showOffline(page, !navigator.onLine);
+  const stopWatching = page.ui.offline.watch(() => reload());
   try {
     page.map = await tracksMap(page.ui.mapBox);
     page.map.showJitter(page.ui.jitter.checked);
@@ -455,8 +448,7 @@ export async function mount(root, _params, app) {
   return () => {
     page.unmounted = true;
     pause(page);
-    window.removeEventListener("online", onOnline);
-    window.removeEventListener("offline", onOffline);
+    stopWatching();
     page.map?.remove();
   };
 }
