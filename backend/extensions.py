@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+import flask_smorest
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from webargs.flaskparser import FlaskParser
 
 from backend.errors import ErrorEnvelope, http_error_response
 
@@ -32,6 +36,23 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error):
         return http_error_response(error)
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, but JSON nested deeper than Python's parser recurses is malformed
+    (400 malformed_json) like any other bad JSON, not a 500."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            self._handle_invalid_json_error(json.JSONDecodeError("nested too deeply", "", 0), req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every API blueprint: flask-smorest's, with our arguments parser."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 
 db = SQLAlchemy(model_class=Base)

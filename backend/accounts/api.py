@@ -7,11 +7,11 @@ import uuid
 from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
-from flask_smorest import Blueprint
 
 from backend.accounts import schemas, services
 from backend.common.auth import ADMIN, SUPERVISOR, RegionScope, auth_required, current_user
 from backend.common.paging import page_schema
+from backend.extensions import Blueprint
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                      description="Sign in, refresh the access token, sign out.")

@@ -6,7 +6,6 @@ import uuid
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.attendance import reports, schemas, services
 from backend.common.auth import (
@@ -17,6 +16,7 @@ from backend.common.auth import (
     current_scope,
     current_user,
 )
+from backend.extensions import Blueprint
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
                            description="Shifts, daily results and monthly summaries (考勤).")

@@ -58,6 +58,14 @@ class Request(flask.Request):
                 code="unsupported_content_encoding")
         return io.BufferedReader(GzipBody(raw, self.max_content_length), READ_BYTES)
 
+    def get_json(self, *args, **kwargs):
+        # JSON nested deeper than Python's parser recurses is malformed like any other bad
+        # JSON (silent=True only covers ValueError): a 400, not a 500.
+        try:
+            return super().get_json(*args, **kwargs)
+        except RecursionError:
+            raise BadRequest("The JSON body is nested too deeply.", code="malformed_json") from None
+
 
 class GzipBody(io.RawIOBase):
     """Decompresses a gzip stream (one or more members) as it is read, never holding more

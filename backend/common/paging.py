@@ -16,10 +16,12 @@ from sqlalchemy import Select, func, select
 from backend.extensions import db
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
 
 
 class PageArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    # Past any list a page could reach, and an offset the database can still take.
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ADMIN, STAFF_ROLES, auth_required
 from backend.common.paging import page_schema
 from backend.departments import schemas, services
+from backend.extensions import Blueprint
 
 departments_blp = Blueprint("departments", __name__, url_prefix="/api/v1/departments",
                             description="Departments (职能部门) that handle cases.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.extensions import Blueprint
 from backend.health import services
 
 health_blp = Blueprint("health", __name__, description="Liveness for load balancers and operators.")

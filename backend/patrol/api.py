@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ADMIN, SUPERVISOR, auth_required, current_scope
+from backend.extensions import Blueprint
 from backend.patrol import schemas, services
 
 patrol_blp = Blueprint("patrol", __name__, url_prefix="/api/v1/patrol",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ROLES, auth_required, current_user
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
+from backend.extensions import Blueprint
 from backend.photos import schemas, services
 
 blobs_blp = Blueprint("blobs", __name__, url_prefix="/api/v1/blobs",

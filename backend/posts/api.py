@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ADMIN, SUPERVISOR, auth_required, current_scope
+from backend.extensions import Blueprint
 from backend.posts import schemas, services
 
 posts_blp = Blueprint("posts", __name__, url_prefix="/api/v1/attendance/posts",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ADMIN, STAFF_ROLES, auth_required, current_scope
 from backend.common.paging import page_schema
+from backend.extensions import Blueprint
 from backend.regions import schemas, services
 
 regions_blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions",

@@ -7,11 +7,11 @@ import uuid
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.common.auth import ADMIN, SUPERVISOR, auth_required, current_user
 from backend.common.paging import page_schema
 from backend.common.settings import setting
+from backend.extensions import Blueprint
 from backend.sync_adapter import schemas, services
 
 sync_blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",

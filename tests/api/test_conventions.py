@@ -35,6 +35,33 @@ def test_malformed_json_is_400(client):
     assert_json_error(response, 400, "malformed_json")
 
 
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def test_json_nested_deeper_than_any_parser_goes_is_400_everywhere(client, city, login_as):
+    # Deeper than Python's JSON parser recurses: without care that is a 500 and a traceback.
+    headers = login_as(make_user("root", roles=["admin"]))
+    grid_id = str(city["D1S1C1G1"].id)
+    anonymous = client.post("/api/v1/auth/login", data=DEEP_JSON, content_type="application/json")
+    assert_json_error(anonymous, 400, "malformed_json")
+    tried = 0
+    for path, operations in _spec(client)["paths"].items():
+        url = re.sub(r"\{[a-z_]+\}", grid_id, path)
+        for method in set(operations) & {"post", "patch", "put"}:
+            response = getattr(client, method)(url, data=DEEP_JSON, content_type="application/json",
+                                               headers=headers)
+            tried += 1
+            assert response.status_code < 500, (method, url, response.get_data(as_text=True)[:300])
+            assert "error" in response.get_json(), (method, url)
+    assert tried > 10
+
+
+def test_a_page_number_past_any_list_is_refused_not_a_500(client, login_as):
+    headers = login_as(make_user("root", roles=["admin"]))
+    response = client.get("/api/v1/regions?page=99999999999999999999", headers=headers)
+    assert_json_error(response, 422, "validation_error")
+
+
 @pytest.mark.parametrize("body", [
     {}, {"username": "x"}, {"username": 5, "password": "x"}, {"username": "x", "password": None},
     {"username": "x", "password": "y", "extra": 1}, [], "text", 42,
@@ -146,7 +173,7 @@ JUNK_BODIES = [None, [], "x", 0, True, {"id": "x" * 5000}, {"roles": "admin"},
                {"boundary": {"type": "Polygon", "coordinates": [[["a", "b"]]]}},
                {"parent_id": 5, "code": ["x"], "name": {"a": 1}}, {"password": 12345678},
                {"username": "ok123", "password": "long enough 1", "roles": ["citizen", None]}]
-JUNK_QUERIES = ["page=0", "page=-1", "per_page=100000", "page=abc", "level=planet", "lat=1e999&lon=0",
+JUNK_QUERIES = ["page=0", "page=-1", "per_page=100000", "page=abc", "page=99999999999999999999", "level=planet", "lat=1e999&lon=0",
                 "parent_id=xyz", "bbox=1,2,3", "q=" + "x" * 500, "role=god", "is_active=maybe"]
 
 
