@@ -16,6 +16,7 @@ from backend.common.auth import (
     current_scope,
     current_user,
 )
+from backend.common.exports import csv_text
 from backend.extensions import Blueprint
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
@@ -98,7 +99,7 @@ class SummaryCSV(MethodView):
     def get(self, args):
         """The monthly summary per worker, as CSV."""
         rows = reports.summary_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(reports.as_csv(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
+        return _file(csv_text(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
 
 
 @attendance_blp.route("/days.csv")
@@ -109,7 +110,7 @@ class DaysCSV(MethodView):
     def get(self, args):
         """Every worker's every day of a month, as CSV."""
         rows = reports.day_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(reports.as_csv(rows), "text/csv", f"attendance-days-{args['month']}.csv")
+        return _file(csv_text(rows), "text/csv", f"attendance-days-{args['month']}.csv")
 
 
 @attendance_blp.route("/month.xlsx")

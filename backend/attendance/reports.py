@@ -3,8 +3,6 @@ monthly summaries per worker and per region (月度汇总), and their CSV and Ex
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -13,6 +11,7 @@ from backend.accounts import services as accounts
 from backend.attendance.days import STATUSES, Day, compute_days, month_bounds
 from backend.common import geo
 from backend.common.auth import WORKER, RegionScope
+from backend.common.exports import xlsx_bytes
 from backend.common.time import city_zone
 from backend.regions import services as regions
 
@@ -130,24 +129,7 @@ def day_rows(scope: RegionScope, month: str, region_id: uuid.UUID | None = None)
     return rows
 
 
-def as_csv(rows: list[list]) -> str:
-    """UTF-8 CSV with a byte-order mark, so that Excel reads the Chinese names."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
-
-
 def month_xlsx(scope: RegionScope, month: str, region_id: uuid.UUID | None = None) -> bytes:
     """The month as an Excel workbook: the summary per worker, and every day."""
-    from openpyxl import Workbook  # only the export needs it
-
-    book = Workbook(write_only=True)
-    for title, rows in (("summary", summary_rows(scope, month, region_id)),
-                        ("days", day_rows(scope, month, region_id))):
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes([("summary", summary_rows(scope, month, region_id)),
+                       ("days", day_rows(scope, month, region_id))])

@@ -155,3 +155,44 @@ def test_a_new_shift_is_judged_from_today_unless_told(client, field_city, login_
         "region_id": grid, "starts_at": "08:00", "ends_at": "17:00",
         "starts_on": "2026-11-01"}).get_json()
     assert body["starts_on"] == "2026-11-01"
+
+
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A9)",
+                 "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture
+def hostile_workers(shifted):
+    from tests.factories import make_user
+
+    for i, name in enumerate(HOSTILE_NAMES):
+        make_user(f"h{i}", roles=["worker"], region=shifted.city["D1S1C1G1"], display_name=name)
+    return shifted
+
+
+@pytest.mark.parametrize("export", ["summary.csv", "days.csv"])
+def test_names_a_spreadsheet_would_run_are_written_as_text_in_csv(client, hostile_workers,
+                                                                  login_as, export):
+    import csv
+    import io
+
+    response = client.get(f"/api/v1/attendance/{export}?month={MONTH}", headers=login_as("boss"))
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    names = {row[rows[0].index("display_name")] for row in rows[1:]}
+    assert {"'" + name for name in HOSTILE_NAMES} <= names
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+
+
+def test_names_a_spreadsheet_would_run_are_written_as_text_in_excel(client, hostile_workers, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(f"/api/v1/attendance/month.xlsx?month={MONTH}", headers=login_as("boss"))
+    book = load_workbook(io.BytesIO(response.data))
+    for sheet in book.worksheets:
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        assert not any(cell.data_type == "f" for cell in cells), sheet.title
+        texts = {cell.value for cell in cells if isinstance(cell.value, str)}
+        # XML reads a carriage return back as a line feed.
+        assert {"'" + name.replace("\r", "\n") for name in HOSTILE_NAMES} <= texts, sheet.title
