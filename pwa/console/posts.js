@@ -222,7 +222,9 @@ async function postsMap(box, onPlace) {
       if (boundary) grid.addData(boundary);
       others.clearLayers();
       for (const p of posts) {
-        textTooltip(L.circle([p.lat, p.lon], { ...OTHER_STYLE, radius: p.radius_m }), p.name).addTo(others);
+        // Named on the map: the circles let clicks through (to place a post), so no hover.
+        textTooltip(L.circle([p.lat, p.lon], { ...OTHER_STYLE, radius: p.radius_m }), p.name,
+          { permanent: true, direction: "center", className: "post-label" }).addTo(others);
       }
       if (!fitTo(map, [grid])) fitTo(map, [others]);
     },
