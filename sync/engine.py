@@ -7,6 +7,7 @@ caller commits once after push() or pull() returns, so every applied mutation, i
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,6 +35,16 @@ from sync.registry import (
 from sync.scope import Scope
 
 _UNREAD = object()  # a record's current row, not read yet
+
+log = logging.getLogger(__name__)
+
+# Errors of the database or the machine, not of one mutation: the push fails as a whole and
+# the phone sends it again later. Any other error in a mutation is a bug that the same
+# mutation would hit again on every retry, so that mutation alone is rejected.
+TRANSIENT_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, MemoryError)
+INTERNAL_ERROR = {"code": "internal_error",
+                  "message": "The server failed to apply this change and logged it; "
+                             "nothing of it was kept."}
 
 ENVELOPE_FIELDS = frozenset({"id", "version", "updated_at", "created_at", "deleted",
                              "field_clock", "scope_path"})
@@ -130,12 +141,17 @@ class Engine:
                             raise _Regroup from rejection  # its SQL needs a savepoint to undo
                         outcome, new_changes = ({"status": "rejected",
                                                  "error": rejection.as_error()}, [])
+                    except TRANSIENT_ERRORS:
+                        raise
+                    except Exception as error:
+                        # The plain way gives the failing mutation a savepoint of its own.
+                        raise _Regroup from error
                 else:
                     self._insert_pending(conn, pending_collection, pending)
-                    # A rejected mutation rolls back only itself; any other error fails the
-                    # whole push and the caller rolls back everything. Plain SQL, one name
-                    # reused: begin_nested() compiles a new statement for each numbered
-                    # savepoint, a third of a push's time.
+                    # A rejected or failing mutation rolls back only itself; an error of the
+                    # database fails the whole push and the caller rolls back everything.
+                    # Plain SQL, one name reused: begin_nested() compiles a new statement for
+                    # each numbered savepoint, a third of a push's time.
                     conn.exec_driver_sql("SAVEPOINT sync_mutation")
                     try:
                         outcome, new_changes = self._apply(ctx, mutation, current)
@@ -143,6 +159,16 @@ class Engine:
                         conn.exec_driver_sql("ROLLBACK TO SAVEPOINT sync_mutation")
                         outcome, new_changes = ({"status": "rejected",
                                                  "error": rejection.as_error()}, [])
+                    except TRANSIENT_ERRORS:
+                        raise
+                    except Exception:
+                        # A bug (a hook's, or ours) that this mutation would hit on every
+                        # retry: reject it alone, or the phone would resend the push forever.
+                        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT sync_mutation")
+                        log.exception("mutation %s of client %s (%s %s %s) failed; rejected as "
+                                      "internal_error", mutation.mid, request.client_id,
+                                      mutation.op, mutation.collection, mutation.id)
+                        outcome, new_changes = {"status": "rejected", "error": INTERNAL_ERROR}, []
                     conn.exec_driver_sql("RELEASE SAVEPOINT sync_mutation")
                 result = {"mid": mutation.mid, "collection": mutation.collection,
                           "id": str(mutation.id), **outcome}
@@ -175,7 +201,9 @@ class Engine:
             return
         try:
             conn.execute(collection.insert_row, rows)
-        except sa.exc.IntegrityError as error:
+        except TRANSIENT_ERRORS:
+            raise
+        except sa.exc.DBAPIError as error:  # e.g. a row inserted since it was read up front
             raise _Regroup from error
         rows.clear()
 

@@ -24,7 +24,7 @@ test("no answer at all is the network", () => {
 
 test("a code the catalogue does not know gets the generic message, never the server's text", () => {
   useCatalogue("zh-CN", zh);
-  assert.equal(errorMessage(apiError(500, "internal_error")), zh["error.unknown"]);
+  assert.equal(errorMessage(apiError(500, "a_code_from_a_newer_server")), zh["error.unknown"]);
   assert.equal(errorKey(new ApiError(502, null)), "error.unknown");
   assert.equal(errorKey(new TypeError("boom")), "error.unknown");
   assert.equal(errorKey(undefined), "error.unknown");
@@ -45,4 +45,9 @@ test("the error's own fields fill the message's blanks", () => {
 test("only catalogue entries count as known: not what every object inherits", () => {
   useCatalogue("zh-CN", zh);
   assert.equal(errorKey({ code: "constructor" }), "error.unknown");
+});
+
+test("a change the server failed on says so, and that it was not kept", () => {
+  useCatalogue("zh-CN", zh);
+  assert.equal(errorMessage({ code: "internal_error" }), zh["error.internal_error"]);
 });

@@ -9,6 +9,9 @@ No Flask and no `backend`: everything the engine needs from whoever binds it is 
   and an area holds at most AREA_LIMIT notes (a hook that writes, then may reject). Only
   the author may change a note (can_write).
 - A reference collection, `areas`, that every user pulls (public records).
+- Hooks with a bug on purpose, to show that one failing mutation is rejected alone: a note
+  titled CRASH_TITLE fails after its hook has written, and `readings` (grouped creates)
+  divides by the value a device sends, so a reading of 0 fails.
 - `Server`: the engine over one database, each push or pull in its own transaction, with
   a clock that moves a second per request. `Device`: a client with an outbox and a cursor.
 """
@@ -27,10 +30,11 @@ from sync.changelog import Change, SyncTables
 from sync.cursor import CursorCodec
 from sync.engine import Engine
 from sync.errors import Rejection
-from sync.registry import MERGE, REFERENCE, Actor, Audience, Collection, Registry, WriteContext
+from sync.registry import APPEND_ONLY, MERGE, REFERENCE, Actor, Audience, Collection, Registry, WriteContext
 from sync.scope import Scope
 
 AREA_LIMIT = 3
+CRASH_TITLE = "crash"
 BASE_TIME = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
@@ -135,6 +139,11 @@ area_counters = sa.Table(
     "area_counters", metadata,
     sa.Column("area", sa.String(200), primary_key=True),
     sa.Column("last_number", sa.Integer, nullable=False))
+readings = sa.Table(
+    "readings", metadata, *synced_columns(),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("inverse", sa.Float, nullable=False),
+    sa.Column("author_id", sa.Uuid, nullable=False))
 areas = sa.Table(
     "areas", metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
@@ -169,7 +178,17 @@ def prepare_note(ctx: WriteContext, values: dict) -> dict:
     number = _number_in_area(ctx.conn, values["area"])
     if number > AREA_LIMIT:
         raise Rejection("area_full", f"An area holds at most {AREA_LIMIT} notes.")
+    if values["title"] == CRASH_TITLE:
+        raise RuntimeError("a bug in the hook, after it wrote the area's counter")
     return {"author_id": ctx.actor.user_id, "number": number}
+
+
+class ReadingFields(ma.Schema):
+    value = ma.fields.Float(required=True, allow_nan=False)
+
+
+def prepare_reading(ctx: WriteContext, values: dict) -> dict:
+    return {"author_id": ctx.actor.user_id, "inverse": 1 / values["value"]}  # a bug at 0
 
 
 def only_the_author_changes_a_note(ctx: WriteContext, record: dict | None, op: str) -> bool:
@@ -186,6 +205,10 @@ def build_registry() -> Registry:
         name="notes", table=notes, rule=MERGE, schema=NoteFields,
         server_fields=("author_id", "number"), audience=note_audience,
         prepare_create=prepare_note, can_write=only_the_author_changes_a_note))
+    registry.register(Collection(
+        name="readings", table=readings, rule=APPEND_ONLY, schema=ReadingFields,
+        server_fields=("author_id", "inverse"), prepare_create=prepare_reading,
+        audience=lambda row: Audience(owner_id=row["author_id"]), batch_creates=True))
     registry.register(Collection(
         name="areas", table=areas, rule=REFERENCE, server_fields=("path", "name"),
         audience=lambda _row: Audience(is_public=True)))
