@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     import_models()
     init_errors(app)
     init_compression(app)
+    init_security_headers(app)
     register_api(app)
     register_sync(app)
     register_cli(app)
@@ -119,6 +120,13 @@ def init_compression(app: Flask) -> None:
     from backend.common import compression
 
     compression.init_app(app)
+
+
+def init_security_headers(app: Flask) -> None:
+    """CSP, nosniff, referrer and permissions policies, HSTS over TLS, no-store on the API."""
+    from backend.common import security_headers
+
+    security_headers.init_app(app)
 
 
 def register_api(app: Flask) -> None:

@@ -116,6 +116,14 @@ export const coverageRow = (grid) => ({
 
 // -- the page ----------------------------------------------------------------------------------
 
+// A colour chip. Set through the CSSOM: a style attribute would need 'unsafe-inline' in the
+// Content-Security-Policy.
+function swatch(colour) {
+  const chip = h("span", { class: "swatch", "aria-hidden": "true" });
+  chip.style.background = colour;
+  return chip;
+}
+
 function pageParts(t) {
   const p = {
     worker: h("select", { id: "tracks-worker" }, h("option", { value: "" }, t("tracks.choose_worker"))),
@@ -134,7 +142,7 @@ function pageParts(t) {
     coverage: h("input", { type: "checkbox", id: "tracks-coverage", checked: chosen.coverage }),
     legend: h("ul", { class: "coverage-legend", id: "coverage-legend", hidden: true, "aria-label": t("tracks.legend") },
       BAND_COLOURS.map((colour, i) => h("li", {},
-        h("span", { class: "swatch", style: `background:${colour}`, "aria-hidden": "true" }), t(`tracks.band.${i}`)))),
+        swatch(colour), t(`tracks.band.${i}`)))),
     coverageBody: h("div", { id: "coverage-body", "aria-live": "polite" }),
     mapBox: h("div", { id: "tracks-map", class: "map tracks-map", role: "region", "aria-label": t("tracks.map_label") }),
   };
@@ -183,8 +191,7 @@ function coverageTable(t, coverage) {
         return h("tr", { dataset: { code: g.code, share: String(g.covered_share), band: String(row.band) } },
           h("th", { scope: "row" }, row.name),
           h("td", {}, row.code),
-          h("td", { class: "count" }, h("span", { class: "swatch", style: `background:${row.colour}`,
-            "aria-hidden": "true" }), ` ${row.percent}%`),
+          h("td", { class: "count" }, swatch(row.colour), ` ${row.percent}%`),
           h("td", { class: "count" }, row.cells));
       })))
       : h("p", { class: "hint" }, t("tracks.no_grids"))];

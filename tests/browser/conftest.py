@@ -256,7 +256,11 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", **PHONE}
+    # bypass_csp: Playwright's wait_for_function evaluates its string in the page, which
+    # the app's Content-Security-Policy forbids (no eval). The policy itself is tested in
+    # contexts of their own (test_content_security_policy.py).
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+            "bypass_csp": True, **PHONE}
 
 
 @pytest.fixture
