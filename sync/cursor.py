@@ -15,6 +15,10 @@ class Cursor:
     snapshot: int = 0     # a snapshot began at this seq: older tombstones are not news
     scope: str = ""       # the scope signature the cursor was served under
     leaving: str | None = None  # while a scope change is handled: the old scope's signature
+    # Whose it is: a cursor carries what its user may see, so no other user or app install
+    # may replay it. Empty in cursors made before cursors named their owner.
+    user: str = ""
+    client: str = ""
 
 
 class CursorCodec:

@@ -487,17 +487,24 @@ class Engine:
         top, horizon = last_seq(conn, self.tables)
         signature = actor.scope.signature()
         if cursor_token is None:
-            cursor = Cursor(seq=0, snapshot=top, scope=signature)
+            cursor = Cursor(seq=0, snapshot=top, scope=signature, user=str(actor.user_id),
+                            client=str(client_uuid))
         else:
             cursor = self.codec.decode(cursor_token)
-            if cursor is None:
+            if cursor is None or not cursor.user:
                 raise SyncRequestError(410, "cursor_unknown", "This cursor is not ours; pull from scratch.")
+            if cursor.user != str(actor.user_id) or cursor.client != str(client_uuid):
+                # Replayed by someone else it would tell them about records of its owner's
+                # scope (the ids that leave it, at least).
+                raise SyncRequestError(403, "cursor_not_yours",
+                                       "This cursor belongs to another user or app install.")
             if cursor.leaving is None and max(cursor.seq, cursor.snapshot) < horizon:
                 raise SyncRequestError(410, "cursor_expired",
                                        "Changes this old were compacted; pull from scratch.")
         if cursor.scope != signature:
             # The user's scope changed: first remove what they may no longer see.
-            cursor = Cursor(seq=0, scope=signature, leaving=cursor.leaving or cursor.scope)
+            cursor = replace(cursor, seq=0, snapshot=0, scope=signature,
+                             leaving=cursor.leaving or cursor.scope)
         if cursor.leaving is not None:
             page, cursor, has_more = self._leave_scope(conn, actor, cursor, limit, top)
         else:
@@ -521,7 +528,7 @@ class Engine:
         if more:
             return page, replace(cursor, seq=rows[-1].seq), True
         # Done leaving: a snapshot of the new scope follows.
-        return page, Cursor(seq=0, snapshot=top, scope=cursor.scope), True
+        return page, replace(cursor, seq=0, snapshot=top, leaving=None), True
 
     def _changes(self, conn: sa.Connection, scope: Scope, cursor: Cursor,
                  limit: int) -> tuple[list[dict], Cursor, bool]:

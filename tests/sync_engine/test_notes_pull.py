@@ -1,10 +1,14 @@
 """Pull on the engine alone: pages, an opaque cursor that goes on where the last page
-ended, each record once at its newest version, tombstones, and refusing a forged cursor."""
+ended, each record once at its newest version, tombstones, and refusing a forged cursor or
+one replayed by anyone but the user and install it was given to."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from sync.cursor import Cursor
 from sync.errors import SyncRequestError
 from tests.sync_engine.notes import note
 
@@ -93,3 +97,32 @@ def test_a_limit_outside_the_engines_range_is_400(server, alice, limit):
     with pytest.raises(SyncRequestError) as refused:
         server.pull(alice, "6f1c9a54-0d2e-4c8f-9b3a-1e5d7c2b4a60", None, limit)
     assert (refused.value.status, refused.value.code) == (400, "bad_limit")
+
+
+def test_a_cursor_replayed_by_another_user_is_refused_and_tells_nothing(server, alice, boss, device):
+    # The boss's cursor carries a wider scope; replayed by Alice it would make the engine
+    # "remove" from her phone every record of that scope she may not see, naming them.
+    bosses_phone = device(boss)
+    bosses_phone.create(note("in the west", area="/west/yard/"))
+    bosses_phone.push()
+    bosses_phone.pull()
+    with pytest.raises(SyncRequestError) as refused:
+        server.pull(alice, str(uuid.uuid4()), bosses_phone.cursor)
+    assert (refused.value.status, refused.value.code) == (403, "cursor_not_yours")
+
+
+def test_a_cursor_replayed_by_another_install_of_the_same_user_is_refused(server, alice, device):
+    first = device(alice)
+    first.pull()
+    with pytest.raises(SyncRequestError) as refused:
+        server.pull(alice, str(uuid.uuid4()), first.cursor)
+    assert (refused.value.status, refused.value.code) == (403, "cursor_not_yours")
+
+
+def test_a_cursor_from_before_cursors_named_their_owner_starts_over(server, alice, device):
+    phone = device(alice)
+    phone.pull()
+    old = server.engine.codec.encode(Cursor(seq=1, snapshot=1, scope="/east/"))
+    with pytest.raises(SyncRequestError) as refused:
+        server.pull(alice, phone.client_id, old)
+    assert (refused.value.status, refused.value.code) == (410, "cursor_unknown")

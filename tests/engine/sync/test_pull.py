@@ -114,6 +114,20 @@ def test_a_widened_cursor_is_refused(client, field_city, login_as):
     assert response.status_code == 410 and response.get_json()["error"]["code"] == "cursor_unknown"
 
 
+def test_a_supervisors_cursor_replayed_by_a_worker_is_refused_and_names_nothing(client, field_city):
+    worker = Phone(client, "w1")
+    worker.create("reports", report_fields())
+    worker.push()
+    admin = Phone(client, "root")
+    admin.pull()
+    other = Phone(client, "w3")  # another district: the admin's cursor covers what w3 may not see
+    response = client.get("/api/v1/sync/pull", headers=other.headers,
+                          query_string={"client_id": other.client_id, "cursor": admin.cursor})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "cursor_not_yours"
+    assert "changes" not in response.get_json()
+
+
 @pytest.mark.parametrize("query", [{"client_id": "x"}, {}, {"client_id": "6f1c2a52-8a66-4f5e-9e4e-8a3f0b8b3c11", "limit": 0},
                                    {"client_id": "6f1c2a52-8a66-4f5e-9e4e-8a3f0b8b3c11", "limit": 100000},
                                    {"client_id": "6f1c2a52-8a66-4f5e-9e4e-8a3f0b8b3c11", "limit": "ten"}])
