@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from shapely.geometry import box, mapping
 
 from backend.accounts.models import User
-from backend.accounts.services import hash_password
+from backend.accounts.passwords import hash_password
 from backend.attendance.models import Punch, Shift
 from backend.extensions import db
 from backend.incidents.services import add_category

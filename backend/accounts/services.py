@@ -6,13 +6,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from backend.accounts import tokens
+from backend.accounts import passwords, tokens
 from backend.accounts.models import AuthSession, LoginThrottle, User
 from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
@@ -29,15 +27,6 @@ MIN_PASSWORD_LENGTH = 8
 
 
 # -- passwords -------------------------------------------------------------------------
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=setting("PASSWORD_HASH_METHOD"))
-
-
-@lru_cache(maxsize=4)
-def _dummy_hash(method: str) -> str:
-    return generate_password_hash("not a real password", method=method)
-
 
 def normalize_username(username: str) -> str:
     return username.strip().lower()
@@ -69,28 +58,23 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
     """
     name = normalize_username(username)
     now = utcnow()
-    user_key, address_key = f"user:{name}"[:128], f"ip:{address}"[:128]
-    for throttle in db.session.scalars(
-        select(LoginThrottle).where(LoginThrottle.key.in_([user_key, address_key]))
-    ):
-        if throttle.locked_until and throttle.locked_until > now:
-            wait_s = int((throttle.locked_until - now).total_seconds()) + 1
-            raise TooManyRequests(
-                f"Too many failed sign-ins; try again in {wait_s} s.",
-                code="too_many_attempts", headers={"Retry-After": str(wait_s)},
-                details={"retry_after_s": wait_s},
-            )
+    user_key, address_key = _user_key(name), f"ip:{address}"[:128]
+    _refuse_while_locked([user_key, address_key], now)
 
     user = db.session.scalar(select(User).where(User.username == name))
     # Hash even for unknown names, so timing does not tell which accounts exist.
-    stored = user.password_hash if user else _dummy_hash(setting("PASSWORD_HASH_METHOD"))
-    if not check_password_hash(stored, password) or user is None:
+    verdict = passwords.verify_password(user.password_hash if user else passwords.dummy_hash(),
+                                        password)
+    if not verdict.is_correct or user is None:
         _record_failure(user_key, setting("LOGIN_MAX_FAILURES"), now)
         _record_failure(address_key, setting("LOGIN_MAX_FAILURES_PER_IP"), now)
         db.session.commit()
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not user.is_active:
         raise Unauthorized("This account is disabled.", code="account_inactive")
+    if verdict.needs_rehash:
+        # The only moment the password is known: an older or cheaper hash is replaced.
+        user.password_hash = passwords.hash_password(password)
 
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
     session = AuthSession(user_id=user.id, user_agent=user_agent[:200],
@@ -100,6 +84,23 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
     access_token, expires_in = tokens.issue_access_token(user, session.id)
     return SignIn(user=user, access_token=access_token,
                   refresh_token=tokens.issue_refresh_token(user, session.id), expires_in=expires_in)
+
+
+def _user_key(username: str) -> str:
+    return f"user:{username}"[:128]
+
+
+def _refuse_while_locked(keys: list[str], now) -> None:
+    """429 while any of these throttle keys is locked, before any password is checked, so
+    guessing goes no faster while the lock lasts."""
+    for throttle in db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))):
+        if throttle.locked_until and throttle.locked_until > now:
+            wait_s = int((throttle.locked_until - now).total_seconds()) + 1
+            raise TooManyRequests(
+                f"Too many failed sign-ins; try again in {wait_s} s.",
+                code="too_many_attempts", headers={"Retry-After": str(wait_s)},
+                details={"retry_after_s": wait_s},
+            )
 
 
 def _record_failure(key: str, threshold: int, now) -> None:
@@ -149,11 +150,20 @@ def _revoke_all_sessions(user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -
 
 def change_own_password(user: User, current_password: str, new_password: str,
                         session_id: str) -> None:
-    """Change one's own password; every other device is signed out."""
-    if not check_password_hash(user.password_hash, current_password):
+    """Change one's own password; every other device is signed out.
+
+    A wrong current password counts as a failed sign-in of the account: a stolen session
+    must not become a way to guess the password without the lock-out.
+    """
+    now = utcnow()
+    user_key = _user_key(user.username)
+    _refuse_while_locked([user_key], now)
+    if not passwords.verify_password(user.password_hash, current_password).is_correct:
+        _record_failure(user_key, setting("LOGIN_MAX_FAILURES"), now)
+        db.session.commit()
         raise Forbidden("The current password is wrong.", code="invalid_credentials")
     check_new_password(new_password, user.username)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)
     _revoke_all_sessions(user.id, keep=uuid.UUID(session_id))
     db.session.commit()
 
@@ -230,7 +240,7 @@ def add_account(*, username: str, password: str, roles: list[str], display_name:
     if db.session.scalar(select(User.id).where(User.username == name)):
         raise Conflict(f"The username '{name}' is taken.", code="username_taken")
     user = User(username=name, display_name=display_name or name, phone=phone,
-                password_hash=hash_password(password), is_active=is_active)
+                password_hash=passwords.hash_password(password), is_active=is_active)
     user.set_roles(roles)
     user.region = _binding_region(user.role_names, region_id)
     db.session.add(user)
@@ -252,7 +262,7 @@ def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
     user.region = _binding_region(user.role_names, region_id)
     if "password" in changes:
         check_new_password(changes["password"], user.username)
-        user.password_hash = hash_password(changes["password"])
+        user.password_hash = passwords.hash_password(changes["password"])
     if "password" in changes or changes.get("is_active") is False:
         _revoke_all_sessions(user.id)
     db.session.commit()

@@ -178,6 +178,55 @@ def test_disabling_an_account_ends_its_sessions(client, db, login_as):
     assert client.get("/api/v1/me", headers=alice_headers).status_code == 401
 
 
-def test_password_is_stored_hashed_with_scrypt(db):
+def test_password_is_stored_hashed_with_argon2id(db):
     user = make_user("alice")
-    assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_the_production_cost_is_at_least_owasps(app):
+    # 19 MiB, 2 passes, 1 lane: OWASP's argon2id minimum (tests run cheaper).
+    from backend.config import Config
+
+    assert Config.PASSWORD_HASH_MEMORY_KIB >= 19 * 1024 and Config.PASSWORD_HASH_TIME_COST >= 2
+
+
+def test_a_scrypt_hash_from_before_still_signs_in_and_becomes_argon2id(client, db):
+    from werkzeug.security import generate_password_hash
+
+    from backend.accounts.models import User
+
+    user = make_user("alice")
+    user.password_hash = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
+    db.session.commit()
+    response = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 200
+    db.session.expire_all()
+    stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith("$argon2id$")
+    assert client.post("/api/v1/auth/login", json={"username": "alice",
+                                                    "password": PASSWORD}).status_code == 200
+
+
+def test_a_cheaper_argon2_hash_is_replaced_at_the_next_sign_in(app, client, db):
+    from argon2 import PasswordHasher
+
+    from backend.accounts.models import User
+
+    user = make_user("alice")
+    user.password_hash = PasswordHasher(memory_cost=512, time_cost=1, parallelism=1).hash(PASSWORD)
+    db.session.commit()
+    assert client.post("/api/v1/auth/login", json={"username": "alice",
+                                                    "password": PASSWORD}).status_code == 200
+    db.session.expire_all()
+    assert f"m={app.config['PASSWORD_HASH_MEMORY_KIB']}," in db.session.get(User, user.id).password_hash
+
+
+def test_a_wrong_password_changes_no_hash(client, db):
+    user = make_user("alice")
+    before = user.password_hash
+    assert client.post("/api/v1/auth/login", json={"username": "alice",
+                                                    "password": "wrong"}).status_code == 401
+    db.session.expire_all()
+    from backend.accounts.models import User
+
+    assert db.session.get(User, user.id).password_hash == before

@@ -46,6 +46,20 @@ def test_changing_my_password_needs_the_current_one(client, db, login_as):
     assert response.get_json()["error"]["code"] == "invalid_credentials"
 
 
+def test_wrong_current_passwords_count_as_failed_sign_ins_and_lock(client, app, db, login_as):
+    # A stolen session is no way around the lock-out to guess the password.
+    headers = login_as(make_user("alice"))
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        response = client.post("/api/v1/me/password", headers=headers,
+                               json={"current_password": "a guess", "new_password": "a new secret 7"})
+        assert response.status_code == 403
+    locked = client.post("/api/v1/me/password", headers=headers,
+                         json={"current_password": PASSWORD, "new_password": "a new secret 7"})
+    assert locked.status_code == 429 and locked.get_json()["error"]["code"] == "too_many_attempts"
+    signing_in = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert signing_in.status_code == 429
+
+
 def test_a_short_new_password_is_refused(client, db, login_as):
     response = client.post("/api/v1/me/password", headers=login_as(make_user("alice")),
                            json={"current_password": PASSWORD, "new_password": "short"})
