@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Chinese names stay readable in responses (and smaller) instead of \uXXXX escapes.
     app.json.ensure_ascii = False
     init_instance(app)
+    init_proxy(app)
     init_database(app)
     init_extensions(app)
     import_models()
@@ -39,6 +40,16 @@ def init_instance(app: Flask) -> None:
         app.config["SECRET_KEY"] = load_or_create_secret(Path(app.instance_path) / "secret_key")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("backend").setLevel(logging.INFO)
+
+
+def init_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies (nginx), the client's address and scheme are the ones
+    they forward: sign-in throttling keys on real addresses, HSTS sees HTTPS."""
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def init_database(app: Flask) -> None:

@@ -80,13 +80,22 @@ class Config:
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 2)
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo12345")
 
-    # Failed sign-ins: a username locks after this many in a row, doubling each time after.
+    # Failed sign-ins. A username locks at one address after this many in a row there,
+    # doubling each time after, up to LOGIN_LOCKOUT_MAX_S; other addresses are not locked
+    # out, so nobody can lock a known username (worker1…) for the whole workforce.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_S = _env_int("LOGIN_LOCKOUT_S", 60)
     LOGIN_LOCKOUT_MAX_S = _env_int("LOGIN_LOCKOUT_MAX_S", 3600)
     LOGIN_FAILURE_WINDOW_S = _env_int("LOGIN_FAILURE_WINDOW_S", 900)
+    # Guessing one username from many addresses is slowed down (a growing wait between
+    # tries from anywhere), but never by more than LOGIN_USER_DELAY_MAX_S.
+    LOGIN_MAX_FAILURES_PER_USER = _env_int("LOGIN_MAX_FAILURES_PER_USER", 20)
+    LOGIN_USER_DELAY_MAX_S = _env_int("LOGIN_USER_DELAY_MAX_S", 60)
     # One address trying many usernames (password spraying) is slowed down as a whole.
     LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 50)
+    # Proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto/-Host are trusted
+    # for the client's address and scheme; 0 trusts none (a header anyone could forge).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # Sync (SYNC_PROTOCOL.md): batch limits, page size, how long tombstones and results live.
     SYNC_MAX_MUTATIONS = _env_int("SYNC_MAX_MUTATIONS", 500)

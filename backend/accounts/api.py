@@ -76,7 +76,8 @@ class MyPassword(MethodView):
     def post(self, args):
         """Change my password; my other devices are signed out."""
         services.change_own_password(current_user(), args["current_password"],
-                                     args["new_password"], get_jwt()["sid"])
+                                     args["new_password"], get_jwt()["sid"],
+                                     address=request.remote_addr or "unknown")
 
 
 @accounts_blp.route("")

@@ -58,16 +58,15 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
     """
     name = normalize_username(username)
     now = utcnow()
-    user_key, address_key = _user_key(name), f"ip:{address}"[:128]
-    _refuse_while_locked([user_key, address_key], now)
+    keys = _throttle_keys(name, address)
+    _refuse_while_locked(list(keys.values()), now)
 
     user = db.session.scalar(select(User).where(User.username == name))
     # Hash even for unknown names, so timing does not tell which accounts exist.
     verdict = passwords.verify_password(user.password_hash if user else passwords.dummy_hash(),
                                         password)
     if not verdict.is_correct or user is None:
-        _record_failure(user_key, setting("LOGIN_MAX_FAILURES"), now)
-        _record_failure(address_key, setting("LOGIN_MAX_FAILURES_PER_IP"), now)
+        _record_failures(keys, now)
         db.session.commit()
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not user.is_active:
@@ -76,7 +75,8 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
         # The only moment the password is known: an older or cheaper hash is replaced.
         user.password_hash = passwords.hash_password(password)
 
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
+        [keys["pair"], keys["user"]])))
     session = AuthSession(user_id=user.id, user_agent=user_agent[:200],
                           expires_at=now + setting("JWT_REFRESH_TOKEN_EXPIRES"))
     db.session.add(session)
@@ -86,8 +86,20 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
                   refresh_token=tokens.issue_refresh_token(user, session.id), expires_in=expires_in)
 
 
-def _user_key(username: str) -> str:
-    return f"user:{username}"[:128]
+def _throttle_keys(username: str, address: str) -> dict[str, str]:
+    """The counters a failed sign-in bumps: this username at this address (the lock), this
+    username anywhere (a capped slow-down), this address for any username (spraying)."""
+    return {"pair": f"pair:{username}@{address}"[:128], "user": f"user:{username}"[:128],
+            "address": f"ip:{address}"[:128]}
+
+
+def _record_failures(keys: dict[str, str], now) -> None:
+    _record_failure(keys["pair"], setting("LOGIN_MAX_FAILURES"), now,
+                    max_lock_s=setting("LOGIN_LOCKOUT_MAX_S"))
+    _record_failure(keys["user"], setting("LOGIN_MAX_FAILURES_PER_USER"), now,
+                    max_lock_s=setting("LOGIN_USER_DELAY_MAX_S"))
+    _record_failure(keys["address"], setting("LOGIN_MAX_FAILURES_PER_IP"), now,
+                    max_lock_s=setting("LOGIN_LOCKOUT_MAX_S"))
 
 
 def _refuse_while_locked(keys: list[str], now) -> None:
@@ -103,7 +115,7 @@ def _refuse_while_locked(keys: list[str], now) -> None:
             )
 
 
-def _record_failure(key: str, threshold: int, now) -> None:
+def _record_failure(key: str, threshold: int, now, *, max_lock_s: int) -> None:
     # Locked, so that concurrent failures each count (PostgreSQL; SQLite serialises writers).
     throttle = db.session.get(LoginThrottle, key, with_for_update=True)
     if throttle is None:
@@ -114,8 +126,8 @@ def _record_failure(key: str, threshold: int, now) -> None:
     throttle.failures += 1
     throttle.last_failure_at = now
     if throttle.failures >= threshold:
-        lock_s = min(setting("LOGIN_LOCKOUT_S") * 2 ** (throttle.failures - threshold),
-                     setting("LOGIN_LOCKOUT_MAX_S"))
+        lock_s = min(setting("LOGIN_LOCKOUT_S") * 2 ** min(throttle.failures - threshold, 30),
+                     max_lock_s)
         throttle.locked_until = now + timedelta(seconds=lock_s)
     try:
         db.session.flush()
@@ -149,17 +161,17 @@ def _revoke_all_sessions(user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -
 
 
 def change_own_password(user: User, current_password: str, new_password: str,
-                        session_id: str) -> None:
+                        session_id: str, *, address: str) -> None:
     """Change one's own password; every other device is signed out.
 
     A wrong current password counts as a failed sign-in of the account: a stolen session
     must not become a way to guess the password without the lock-out.
     """
     now = utcnow()
-    user_key = _user_key(user.username)
-    _refuse_while_locked([user_key], now)
+    keys = _throttle_keys(user.username, address)
+    _refuse_while_locked(list(keys.values()), now)
     if not passwords.verify_password(user.password_hash, current_password).is_correct:
-        _record_failure(user_key, setting("LOGIN_MAX_FAILURES"), now)
+        _record_failures(keys, now)
         db.session.commit()
         raise Forbidden("The current password is wrong.", code="invalid_credentials")
     check_new_password(new_password, user.username)

@@ -43,7 +43,12 @@ def test_disabled_account_cannot_sign_in(client, db):
     assert response.get_json()["error"]["code"] == "account_inactive"
 
 
-def test_repeated_failures_lock_the_username_even_for_the_right_password(app, client, db):
+HERE = "pair:alice@127.0.0.1"  # the throttle of alice signing in from the test client's address
+ELSEWHERE = {"REMOTE_ADDR": "10.0.0.9"}
+
+
+def test_repeated_failures_lock_the_username_at_that_address_even_for_the_right_password(
+        app, client, db):
     make_user("alice")
     limit = app.config["LOGIN_MAX_FAILURES"]
     for _ in range(limit):
@@ -54,6 +59,25 @@ def test_repeated_failures_lock_the_username_even_for_the_right_password(app, cl
     assert int(response.headers["Retry-After"]) > 0
 
 
+def test_someone_guessing_a_known_username_does_not_lock_its_owner_out(app, client, db):
+    # Five wrong guesses at worker1 from one place must not keep worker1 out everywhere.
+    make_user("alice")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 3):
+        _login(client, "alice", "nope nope")
+    assert _login(client, "alice").status_code == 429
+    assert _login(client, "alice", environ_base=ELSEWHERE).status_code == 200
+
+
+def test_guessing_one_username_from_many_addresses_is_slowed_but_never_locked_long(app, client, db):
+    make_user("alice")
+    tries = app.config["LOGIN_MAX_FAILURES_PER_USER"] + 6
+    for i in range(tries):  # a different address each time: no address reaches its own limit
+        _login(client, "alice", "nope nope", environ_base={"REMOTE_ADDR": f"10.1.{i // 250}.{i % 250}"})
+    response = _login(client, "alice", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_USER_DELAY_MAX_S"] + 1
+
+
 def test_lock_lifts_after_its_time_and_success_resets_the_count(app, client, db):
     from datetime import timedelta
 
@@ -62,11 +86,11 @@ def test_lock_lifts_after_its_time_and_success_resets_the_count(app, client, db)
     make_user("alice")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         _login(client, "alice", "nope nope")
-    throttle = db.session.get(LoginThrottle, "user:alice")
+    throttle = db.session.get(LoginThrottle, HERE)
     throttle.locked_until = utcnow() - timedelta(seconds=1)  # time passes
     db.session.commit()
     assert _login(client, "alice").status_code == 200
-    assert db.session.get(LoginThrottle, "user:alice") is None
+    assert db.session.get(LoginThrottle, HERE) is None
 
 
 def test_lock_doubles_with_each_further_failure(app, client, db):
@@ -75,7 +99,7 @@ def test_lock_doubles_with_each_further_failure(app, client, db):
     for _ in range(limit):
         _login(client, "alice", "nope nope")
     first = int(_login(client, "alice").headers["Retry-After"])
-    throttle = db.session.get(LoginThrottle, "user:alice")
+    throttle = db.session.get(LoginThrottle, HERE)
     db.session.refresh(throttle)
     from backend.common.time import utcnow
 
@@ -230,3 +254,42 @@ def test_a_wrong_password_changes_no_hash(client, db):
     from backend.accounts.models import User
 
     assert db.session.get(User, user.id).password_hash == before
+
+
+def _app_behind(tmp_path, proxies: int):
+    import flask_migrate
+
+    from backend import create_app
+
+    application = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'proxy.sqlite'}",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_TIME_COST": 1,
+        "TRUSTED_PROXIES": proxies})
+    with application.app_context():
+        flask_migrate.upgrade()
+        make_user("alice")
+    return application
+
+
+def _through_proxy(client, client_address: str, password: str = PASSWORD):
+    # nginx connects from 127.0.0.1 and says whom it forwards.
+    return _login(client, "alice", password, headers={"X-Forwarded-For": client_address},
+                  environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(tmp_path):
+    application = _app_behind(tmp_path, proxies=1)
+    client = application.test_client()
+    for _ in range(application.config["LOGIN_MAX_FAILURES"]):
+        assert _through_proxy(client, "203.0.113.7", "nope nope").status_code == 401
+    assert _through_proxy(client, "203.0.113.7").status_code == 429
+    assert _through_proxy(client, "198.51.100.20").status_code == 200
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(tmp_path):
+    application = _app_behind(tmp_path, proxies=0)
+    client = application.test_client()
+    for i in range(application.config["LOGIN_MAX_FAILURES"]):
+        _through_proxy(client, f"203.0.113.{i}", "nope nope")  # a forger changing the header
+    assert _through_proxy(client, "198.51.100.20").status_code == 429
