@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from backend.config import Config, load_or_create_secret
+from backend.config import MIN_SECRET_KEY_LENGTH, Config, load_or_create_secret
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -38,6 +38,11 @@ def init_instance(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret(Path(app.instance_path) / "secret_key")
+    if len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        # It signs tokens and sync cursors: a short one can be guessed offline.
+        raise RuntimeError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                           "of random text (e.g. python -c 'import secrets; "
+                           "print(secrets.token_urlsafe(48))').")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("backend").setLevel(logging.INFO)
 

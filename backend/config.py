@@ -23,6 +23,9 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
 def load_or_create_secret(path: Path) -> str:
     """A key shared by every gunicorn worker and kept across restarts.
 
@@ -68,7 +71,11 @@ class Config:
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15))
     # Long, because a grid worker may be out of signal for days and must not lose the session.
+    # Sliding: each refresh (which rotates the token) starts the days anew.
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30))
+    # How long the refresh token just replaced still works: a phone whose answer was lost
+    # on a bad line asks again with it.
+    REFRESH_GRACE_S = _env_int("REFRESH_GRACE_S", 120)
     # Only the sign-in endpoints also read a token from the body, after validating it.
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"

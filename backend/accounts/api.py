@@ -43,10 +43,11 @@ class Refresh(MethodView):
     @auth_blp.response(200, schemas.RefreshOut)
     @auth_blp.alt_response(401, description="Missing, expired or revoked refresh token.")
     def post(self, _args):
-        """A new access token, from the refresh token (header or body)."""
+        """A new access token and a new refresh token (the old one stops working soon)."""
         verify_jwt_in_request(refresh=True, locations=["headers", "json"])
-        token, expires_in = services.refresh_access_token(current_user(), get_jwt()["sid"])
-        return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+        refreshed = services.refresh_session(current_user(), get_jwt())
+        return {"access_token": refreshed.access_token, "refresh_token": refreshed.refresh_token,
+                "token_type": "Bearer", "expires_in": refreshed.expires_in}
 
 
 @auth_blp.route("/logout")

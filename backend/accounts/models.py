@@ -82,6 +82,11 @@ class AuthSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # Refresh tokens rotate: each use gives a new one of the next generation. The one before
+    # still works for a short grace (an answer lost on a bad line); any older one is a
+    # stolen copy being replayed, and ends the session.
+    refresh_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginThrottle(db.Model):

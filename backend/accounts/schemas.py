@@ -64,6 +64,8 @@ class LoginOut(ma.Schema):
 
 class RefreshOut(ma.Schema):
     access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True, metadata={
+        "description": "Replaces the one sent, which works only a short while longer."})
     token_type = ma.fields.String(required=True)
     expires_in = ma.fields.Integer(required=True)
 

@@ -77,13 +77,13 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
 
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
         [keys["pair"], keys["user"]])))
-    session = AuthSession(user_id=user.id, user_agent=user_agent[:200],
+    session = AuthSession(user_id=user.id, user_agent=user_agent[:200], refresh_generation=0,
                           expires_at=now + setting("JWT_REFRESH_TOKEN_EXPIRES"))
     db.session.add(session)
     db.session.commit()
     access_token, expires_in = tokens.issue_access_token(user, session.id)
     return SignIn(user=user, access_token=access_token,
-                  refresh_token=tokens.issue_refresh_token(user, session.id), expires_in=expires_in)
+                  refresh_token=tokens.issue_refresh_token(user, session), expires_in=expires_in)
 
 
 def _throttle_keys(username: str, address: str) -> dict[str, str]:
@@ -136,13 +136,37 @@ def _record_failure(key: str, threshold: int, now, *, max_lock_s: int) -> None:
         db.session.rollback()
 
 
-def refresh_access_token(user: User, session_id: str) -> tuple[str, int]:
-    """A new access token on the same session; the refresh token itself stays valid.
+@dataclass
+class Refreshed:
+    access_token: str
+    refresh_token: str
+    expires_in: int
 
-    We do not rotate refresh tokens: a phone on a bad line that loses the answer
-    would otherwise be signed out in the middle of the street.
+
+def refresh_session(user: User, claims: dict) -> Refreshed:
+    """A new access token and a new refresh token (rotation) for a valid refresh token.
+
+    The refresh token just replaced still works for REFRESH_GRACE_S, so that a phone on a
+    bad line that lost the answer is not signed out in the middle of the street; it gets
+    the current generation again. An older one is a copy replayed by someone else: the
+    session ends, for the thief and the owner alike (the owner signs in again).
     """
-    return tokens.issue_access_token(user, uuid.UUID(session_id))
+    now = utcnow()
+    session = db.session.get(AuthSession, uuid.UUID(claims["sid"]), with_for_update=True)
+    generation = claims.get("gen", 0)  # tokens from before rotation carry none
+    if generation == session.refresh_generation:
+        session.refresh_generation += 1
+        session.rotated_at = now
+        session.expires_at = now + setting("JWT_REFRESH_TOKEN_EXPIRES")
+    elif not (generation == session.refresh_generation - 1 and session.rotated_at is not None
+              and (now - session.rotated_at).total_seconds() <= setting("REFRESH_GRACE_S")):
+        session.revoked_at = now
+        db.session.commit()
+        raise Unauthorized("This refresh token was already used; the session has ended. "
+                           "Sign in again.", code="token_reused")
+    db.session.commit()
+    access_token, expires_in = tokens.issue_access_token(user, session.id)
+    return Refreshed(access_token, tokens.issue_refresh_token(user, session), expires_in)
 
 
 def sign_out(session_id: str) -> None:

@@ -28,8 +28,10 @@ def issue_access_token(user: User, session_id: uuid.UUID) -> tuple[str, int]:
     return token, int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def issue_refresh_token(user: User, session_id: uuid.UUID) -> str:
-    return create_refresh_token(identity=user, additional_claims={"sid": str(session_id)})
+def issue_refresh_token(user: User, session: AuthSession) -> str:
+    """A refresh token of the session's current generation (see AuthSession)."""
+    return create_refresh_token(identity=user, additional_claims={
+        "sid": str(session.id), "gen": session.refresh_generation})
 
 
 @jwt.user_identity_loader

@@ -69,7 +69,9 @@ async function refresh(session) {
   refreshing ||= (async () => {
     try {
       const fresh = await request("/api/v1/auth/refresh", { method: "POST", token: session.refresh_token });
+      // The refresh token rotates: the one sent works only a short while longer.
       const next = { ...session, access_token: fresh.access_token,
+        refresh_token: fresh.refresh_token || session.refresh_token,
         access_expires_at: Date.now() + fresh.expires_in * 1000, expired: false };
       await putSession(next);
       return next;

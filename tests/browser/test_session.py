@@ -108,3 +108,25 @@ def test_the_language_follows_the_browser_and_can_be_switched(page: Page):
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     page.reload()
     expect(page.locator("#signin h1")).to_have_text("登录")  # the choice is remembered
+
+
+def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept(
+        page: Page, sign_in):
+    # The refresh token rotates on use; the app must keep the new one, or its next refresh
+    # (after the short grace) would end the session.
+    page.goto("/")
+    sign_in(page, "worker1")
+    page.wait_for_function("window.civicgrid !== undefined")
+    tokens = []
+    for _ in range(2):
+        tokens.append(page.evaluate("""async () => {
+            const store = await import('/app/store.js');
+            const api = await import('/app/api.js');
+            const session = await store.getSession();
+            await store.putSession({...session, access_token: 'expired', access_expires_at: 0});
+            const me = await api.authed('/api/v1/me');
+            return [me.username, (await store.getSession()).refresh_token, session.refresh_token];
+        }"""))
+    (name1, kept1, sent1), (name2, kept2, sent2) = tokens
+    assert name1 == name2 == "worker1"
+    assert kept1 != sent1 and sent2 == kept1 and kept2 != kept1

@@ -141,6 +141,82 @@ def test_refresh_token_may_come_in_the_body(client, db):
     assert response.status_code == 200
 
 
+def _refresh(client, refresh_token):
+    return client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {refresh_token}"})
+
+
+def _rotated_long_ago(db):
+    """The grace of the last rotation has run out (time passes)."""
+    from datetime import timedelta
+
+    from backend.accounts.models import AuthSession
+    from backend.common.time import utcnow
+
+    for session in db.session.query(AuthSession):
+        session.rotated_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+
+def test_a_refresh_gives_a_new_refresh_token_too(client, db):
+    make_user("alice")
+    first = _login(client, "alice").get_json()["refresh_token"]
+    answer = _refresh(client, first).get_json()
+    assert answer["refresh_token"] != first
+    assert _refresh(client, answer["refresh_token"]).status_code == 200
+
+
+def test_the_token_just_replaced_still_works_briefly_for_a_lost_answer(client, db):
+    make_user("alice")
+    first = _login(client, "alice").get_json()["refresh_token"]
+    lost = _refresh(client, first)  # the phone never got this answer
+    assert lost.status_code == 200
+    again = _refresh(client, first)
+    assert again.status_code == 200
+    assert _refresh(client, again.get_json()["refresh_token"]).status_code == 200
+
+
+def test_a_replayed_old_refresh_token_ends_the_session(client, db):
+    # Someone kept a copy of a token its owner has since replaced: both are signed out.
+    make_user("alice")
+    stolen = _login(client, "alice").get_json()["refresh_token"]
+    owners = _refresh(client, stolen).get_json()
+    _rotated_long_ago(db)
+    replayed = _refresh(client, stolen)
+    assert replayed.status_code == 401 and replayed.get_json()["error"]["code"] == "token_reused"
+    assert _refresh(client, owners["refresh_token"]).status_code == 401
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {owners['access_token']}"})
+    assert me.status_code == 401
+
+
+def test_a_token_two_generations_old_is_refused_even_within_the_grace(client, db):
+    make_user("alice")
+    first = _login(client, "alice").get_json()["refresh_token"]
+    second = _refresh(client, first).get_json()["refresh_token"]
+    assert _refresh(client, second).status_code == 200
+    assert _refresh(client, first).get_json()["error"]["code"] == "token_reused"
+
+
+def test_a_refresh_token_from_before_rotation_rotates_once(app, client, db):
+    from flask_jwt_extended import create_refresh_token, decode_token
+
+    alice = make_user("alice")
+    tokens = _login(client, "alice").get_json()
+    with app.test_request_context():
+        sid = decode_token(tokens["refresh_token"])["sid"]
+        legacy = create_refresh_token(identity=alice, additional_claims={"sid": sid})  # no "gen"
+    rotated = _refresh(client, legacy)
+    assert rotated.status_code == 200
+    assert _refresh(client, rotated.get_json()["refresh_token"]).status_code == 200
+
+
+def test_a_short_secret_key_is_refused_at_start(tmp_path):
+    from backend import create_app
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                    "SECRET_KEY": "too-short"})
+
+
 def test_access_token_cannot_be_used_to_refresh(client, db):
     make_user("alice")
     tokens = _login(client, "alice").get_json()
