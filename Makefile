@@ -21,13 +21,15 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## Create or migrate the database, and load the demo city if it is empty.
+## Create or migrate the database.
 db: $(VENV)/.runtime-installed
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo load --if-empty
 
-## Serve on http://$(HOST):$(PORT) (HOST, PORT, DATABASE_URL override).
+## The demo: serve on http://$(HOST):$(PORT) in demo mode, loading the demo city into an
+## empty database (HOST, PORT, DATABASE_URL override). Production: see the README.
+run: export DEMO_MODE = 1
 run: db
+	$(BIN)/flask demo load --if-empty
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 ## Lint, the JS unit tests, then every test on SQLite and PostgreSQL

@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     # Chinese names stay readable in responses (and smaller) instead of \uXXXX escapes.
     app.json.ensure_ascii = False
+    check_production(app)
     init_instance(app)
     init_proxy(app)
     init_database(app)
@@ -32,6 +33,21 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     register_pages(app)
     return app
+
+
+def check_production(app: Flask) -> None:
+    """In production, only what the operator set: a real secret, a named database, no demo."""
+    if app.config.get("ENVIRONMENT") != "production":
+        return
+    problems = []
+    if len(app.config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"set SECRET_KEY to at least {MIN_SECRET_KEY_LENGTH} characters of random text")
+    if not app.config.get("DATABASE_URL_GIVEN"):
+        problems.append("set DATABASE_URL (e.g. postgresql://user@host/civicgrid)")
+    if app.config.get("DEMO_MODE"):
+        problems.append("unset DEMO_MODE: the demo's accounts have published passwords")
+    if problems:
+        raise RuntimeError("CIVICGRID_ENV=production will not start: " + "; ".join(problems) + ".")
 
 
 def init_instance(app: Flask) -> None:
@@ -186,6 +202,7 @@ def register_sync(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
     from backend.regions.cli import regions_cli
     from backend.sync_adapter.cli import sync_cli
@@ -193,6 +210,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(regions_cli)
     app.cli.add_command(sync_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(accounts_cli)
 
 
 def register_pages(app: Flask) -> None:

@@ -10,6 +10,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
@@ -43,6 +47,15 @@ def load_or_create_secret(path: Path) -> str:
 
 class Config:
     INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+    # "production": the app refuses to start without its own SECRET_KEY and DATABASE_URL,
+    # and never in demo mode. Anything else is development.
+    ENVIRONMENT = os.environ.get("CIVICGRID_ENV", "development").strip().lower()
+    # The one-command demo (`make run` sets it): the demo city with its known passwords may
+    # be loaded, and the sign-in page names the demo accounts.
+    DEMO_MODE = _env_bool("DEMO_MODE")
+    # Whether the operator named the database (production must not fall back to a file).
+    DATABASE_URL_GIVEN = bool(os.environ.get("DATABASE_URL"))
 
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'civicgrid.sqlite'}"

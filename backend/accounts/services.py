@@ -258,6 +258,33 @@ def get_account(scope: RegionScope, user_id: uuid.UUID) -> User:
     return user
 
 
+ADMIN_PASSWORD_MIN_LENGTH = 12
+# A few of the passwords every guessing list starts with, beyond what the length rule stops.
+COMMON_PASSWORDS = frozenset({"password1234", "123456789012", "qwertyuiop12", "administrator",
+                              "admin1234567", "iloveyou1234", "passw0rd1234", "demo12345678"})
+
+
+def check_admin_password(password: str, username: str) -> None:
+    """An administrator's password: at least 12 characters with three kinds of character
+    (lower, upper, digit, other), or a passphrase of 16 or more; not the username, not a
+    common one."""
+    check_new_password(password, username)
+    kinds = sum(any(test(c) for c in password) for test in (
+        str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum()))
+    if len(password) < ADMIN_PASSWORD_MIN_LENGTH or (kinds < 3 and len(password) < 16):
+        raise Invalid("An administrator's password needs 12 characters of three kinds (lower, "
+                      "upper, digits, others), or 16 characters or more.", code="weak_password")
+    if username.lower() in password.lower() or password.lower() in COMMON_PASSWORDS:
+        raise Invalid("The password is too easy to guess.", code="weak_password")
+
+
+def create_first_admin(*, username: str, password: str, display_name: str = "") -> User:
+    """An administrator made from the command line (`flask accounts create-admin`)."""
+    check_admin_password(password, normalize_username(username))
+    return create_account(username=username, password=password, roles=[ADMIN],
+                          display_name=display_name)
+
+
 def create_account(**fields) -> User:
     """Create an account (admins); one transaction."""
     user = add_account(**fields)

@@ -15,6 +15,19 @@ class HealthOut(ma.Schema):
     status = ma.fields.String(required=True)
 
 
+class AboutOut(ma.Schema):
+    demo_mode = ma.fields.Boolean(required=True, metadata={
+        "description": "The one-command demo: the sign-in page names the demo accounts."})
+
+
+@health_blp.route("/api/v1/about")
+class About(MethodView):
+    @health_blp.response(200, AboutOut)
+    def get(self):
+        """What the app needs to know before anyone signs in."""
+        return {"demo_mode": services.is_demo_mode()}
+
+
 @health_blp.route("/healthz")
 class Health(MethodView):
     @health_blp.response(200, HealthOut)

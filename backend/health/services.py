@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from backend.common.settings import setting
 from backend.errors import Unavailable
 from backend.extensions import db
+
+
+def is_demo_mode() -> bool:
+    return bool(setting("DEMO_MODE"))
 
 
 def check_database() -> None:

@@ -47,6 +47,11 @@ async function request(path, { method = "GET", body, headers = {}, token, raw = 
   return data;
 }
 
+/** What the server says about itself before sign-in ({ demo_mode }); null offline. */
+export async function about() {
+  return request("/api/v1/about").catch(() => null);
+}
+
 export async function signIn(username, password) {
   const result = await request("/api/v1/auth/login", { method: "POST", body: { username, password } });
   const session = {

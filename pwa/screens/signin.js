@@ -1,6 +1,6 @@
 // Sign-in. Online only (the server checks the password); after that the app works offline
 // until the user signs out. A session that expired keeps its unsynced work for this user.
-import { signIn } from "../app/api.js";
+import { about, signIn } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { getSession } from "../app/store.js";
 import { h } from "../app/ui/dom.js";
@@ -35,10 +35,13 @@ export async function mount(root, _params, app) {
       submit.textContent = t("signin.submit");
     }
   });
+  // Only a demo names its accounts; a real deployment never shows them.
+  const demoHint = h("p", { id: "signin-demo-hint", class: "hint", hidden: true }, t("signin.demo_hint"));
   root.append(h("section", { id: "signin", class: "narrow" },
     h("h1", {}, t("signin.title")),
     previous?.expired ? h("p", { class: "notice warn" }, t("session.expired")) : null,
     form,
-    h("p", { class: "hint" }, t("signin.demo_hint"))));
+    demoHint));
   (previous ? password : username).focus();
+  if ((await about())?.demo_mode) demoHint.hidden = false;
 }

@@ -198,7 +198,7 @@ def _load_demo_city(tmp: Path) -> tuple[Flask, Path, Path]:
         "SECRET_KEY": "browser-test-secret-key-long-enough-for-hs256",
         # Demo accounts in 0.1 s instead of 0.9 s; sign-in checks the same way.
         "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_TIME_COST": 1,
-        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "DEMO_PASSWORD": DEMO_PASSWORD, "DEMO_MODE": True,
         "BLOB_STORAGE_PATH": str(blobs),
     })
     with app.app_context():

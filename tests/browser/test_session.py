@@ -130,3 +130,17 @@ def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept
     (name1, kept1, sent1), (name2, kept2, sent2) = tokens
     assert name1 == name2 == "worker1"
     assert kept1 != sent1 and sent2 == kept1 and kept2 != kept1
+
+
+def test_only_a_demo_names_its_accounts_on_the_sign_in_page(page: Page, live_server):
+    page.goto("/")
+    expect(page.locator("#signin-demo-hint")).to_be_visible()
+    expect(page.locator("#signin-demo-hint")).to_contain_text("worker1")
+    live_server.app.config["DEMO_MODE"] = False  # a real deployment
+    try:
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/about")):
+            page.reload()
+        expect(page.locator("#signin-form")).to_be_visible()
+        expect(page.locator("#signin-demo-hint")).to_be_hidden()
+    finally:
+        live_server.app.config["DEMO_MODE"] = True

@@ -7,10 +7,14 @@ import pytest
 
 @pytest.fixture
 def demo(app, db):
-    """The demo city, loaded by its flask command."""
-    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
-    assert result.exit_code == 0, result.output
-    return result
+    """The demo city, loaded by its flask command in demo mode (as `make run` does)."""
+    app.config["DEMO_MODE"] = True
+    try:
+        result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+        assert result.exit_code == 0, result.output
+        yield result
+    finally:
+        app.config["DEMO_MODE"] = False
 
 
 @pytest.fixture

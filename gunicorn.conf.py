@@ -1,0 +1,23 @@
+"""gunicorn settings for a production start:
+
+    CIVICGRID_ENV=production SECRET_KEY=… DATABASE_URL=postgresql://… \
+        .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+(`make run` is the demo and passes its own flags.) Environment: HOST (127.0.0.1: put nginx
+in front), PORT (8000), WORKERS (2 per core), TRUSTED_PROXIES for the app (see README).
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WORKERS", 2 * multiprocessing.cpu_count()))
+# A phone's push of 500 mutations or a photo on a slow line takes a while; never forever.
+timeout = 60
+graceful_timeout = 30
+# Long enough for a phone to reuse its connection between a sync's requests.
+keepalive = 5
+accesslog = "-"
+# Refuse absurd request lines and headers before the app sees them.
+limit_request_line = 8190
+limit_request_fields = 100
