@@ -136,6 +136,7 @@ def our_env(folder: Path, database_url: str) -> dict:
     env = dict(os.environ)
     env.update({
         "FLASK_APP": "wsgi",
+        "DEMO_MODE": "1",  # make run's demo mode: the demo city may be loaded
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(folder / "instance"),  # secret key and blobs, not the repo's
         "BLOB_STORAGE_PATH": str(folder / "instance" / "blobs"),

@@ -1,10 +1,12 @@
 """gunicorn settings for a production start:
 
     CIVICGRID_ENV=production SECRET_KEY=… DATABASE_URL=postgresql://… \
-        .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
+        .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
-(`make run` is the demo and passes its own flags.) Environment: HOST (127.0.0.1: put nginx
-in front), PORT (8000), WORKERS (2 per core), TRUSTED_PROXIES for the app (see README).
+`make run` is the demo and passes its own flags. This file is not at the repository's
+root, where gunicorn would read it for every start, the demo's and the benchmarks' too.
+Environment: HOST (127.0.0.1: put nginx in front), PORT (8000), WORKERS (2 per core), and
+TRUSTED_PROXIES for the app (see README).
 """
 
 import multiprocessing
