@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request, send_file
 from flask.views import MethodView
 
-from backend.common.auth import ROLES, auth_required, current_user
+from backend.common.auth import ADMIN, SUPERVISOR, WORKER, auth_required, current_user
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.extensions import Blueprint
@@ -46,9 +46,13 @@ def _send(found: services.BlobFile) -> Response:
     return response
 
 
+UPLOADER_ROLES = (WORKER, SUPERVISOR, ADMIN)
+
+
 @blobs_blp.route("/<sha>", parameters=[SHA256_PARAMETER])
 class BlobBytes(MethodView):
-    @auth_required(*ROLES)
+    # Only the roles whose records carry photos (reports, patrols) may store bytes.
+    @auth_required(*UPLOADER_ROLES)
     @blobs_blp.doc(requestBody=UPLOAD_BODY)
     @blobs_blp.response(201, schemas.BlobOut, description="Stored.")
     @blobs_blp.alt_response(200, schema=schemas.BlobOut, success=True,

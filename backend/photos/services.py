@@ -34,8 +34,9 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CHUNK_BYTES = 64 * 1024
 # Phones send photos shrunk to ~150 KB, but a full-size camera original must still pass.
 # Beyond this a tiny file could expand to gigabytes when decoded (a decompression bomb);
-# Pillow's own limit (Image.MAX_IMAGE_PIXELS, ~89 MP) is only a warning until 2×.
-MAX_IMAGE_PIXELS = 50_000_000
+# The largest phone cameras' photos (24 MP); the app shrinks to 1600 px anyway. Pillow's own
+# limit (Image.MAX_IMAGE_PIXELS, ~89 MP) is only a warning until 2×.
+MAX_IMAGE_PIXELS = 24_000_000
 THUMBNAIL_SIDE_PX = 320
 THUMBNAIL_TYPE = "image/jpeg"
 # EXIF orientations that turn the picture a quarter: width and height swap on screen.

@@ -56,7 +56,7 @@ POST   /api/v1/sync/push                                  401  ok      ok    ok 
 GET    /api/v1/sync/conflicts                             401  403     403   403    ok     ok    ok
 POST   /api/v1/sync/conflicts/{conflict_id}/resolve       401  403     403   403    ok     ok    ok
 GET    /api/v1/blobs/{sha}                                401  ok      ok    ok     ok     ok    ok
-PUT    /api/v1/blobs/{sha}                                401  ok      ok    ok     ok     ok    ok
+PUT    /api/v1/blobs/{sha}                                401  403     403   ok     ok     ok    ok
 GET    /api/v1/blobs/{sha}/thumbnail                      401  ok      ok    ok     ok     ok    ok
 GET    /api/v1/attendance/shifts                          401  403     403   403    ok     ok    ok
 PUT    /api/v1/attendance/shifts                          401  403     403   403    ok     ok    ok

@@ -110,7 +110,7 @@ def people(city):
     ("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"),
 ])
 def test_a_new_blob_is_201_and_the_same_bytes_again_are_200(client, db, login_as, fmt, content_type):
-    headers = login_as(make_user(roles=["citizen"]))
+    headers = login_as(make_user(roles=["worker"]))
     data = image_bytes(fmt, size=(40, 30))
     first = put(client, headers, data)
     assert first.status_code == 201, first.get_json()
@@ -173,6 +173,22 @@ def test_anything_but_a_complete_jpeg_png_or_webp_is_400_not_an_image(app, clien
     response = put(client, headers, data)
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["code"] == "not_an_image"
+    assert_nothing_kept(app, db, sha(data))
+
+
+@pytest.mark.parametrize("role", ["citizen", "clerk"])
+def test_only_roles_whose_records_carry_photos_may_upload(app, client, db, login_as, role):
+    data = image_bytes()
+    response = put(client, login_as(make_user(roles=[role])), data)
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden_role"
+    assert_nothing_kept(app, db, sha(data))
+
+
+def test_an_image_over_24_megapixels_is_refused(app, client, db, login_as):
+    headers = login_as(make_user(roles=["worker"]))
+    data = image_bytes("PNG", size=(5000, 5000), mode="1", color=0)  # 25 MP, a small file
+    response = put(client, headers, data)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "not_an_image"
     assert_nothing_kept(app, db, sha(data))
 
 
@@ -289,7 +305,7 @@ def test_a_storage_failure_leaves_no_row_and_no_staging_file(app, client, db, lo
 # -- reading ---------------------------------------------------------------------------
 
 def test_the_uploader_gets_the_bytes_with_type_etag_and_private_cache(client, db, login_as):
-    headers = login_as(make_user(roles=["citizen"]))
+    headers = login_as(make_user(roles=["worker"]))
     data = image_bytes("PNG")
     put(client, headers, data)
     response = client.get(f"{URL}/{sha(data)}", headers=headers)
