@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_extensions(app)
     import_models()
     init_errors(app)
+    init_request_ids(app)
     init_compression(app)
     init_security_headers(app)
     register_api(app)
@@ -59,7 +60,11 @@ def init_instance(app: Flask) -> None:
         raise RuntimeError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
                            "of random text (e.g. python -c 'import secrets; "
                            "print(secrets.token_urlsafe(48))').")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from backend.common.request_ids import install_log_field
+
+    install_log_field()  # before the format below names the field
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(levelname)s %(name)s [%(request_id)s]: %(message)s")
     logging.getLogger("backend").setLevel(logging.INFO)
 
 
@@ -152,6 +157,13 @@ def init_compression(app: Flask) -> None:
     from backend.common import compression
 
     compression.init_app(app)
+
+
+def init_request_ids(app: Flask) -> None:
+    """X-Request-ID on every answer and on every log line of its request."""
+    from backend.common import request_ids
+
+    request_ids.init_app(app)
 
 
 def init_security_headers(app: Flask) -> None:
