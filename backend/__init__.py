@@ -216,6 +216,7 @@ def register_sync(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
+    from backend.photos.cli import photos_cli
     from backend.regions.cli import regions_cli
     from backend.sync_adapter.cli import sync_cli
 
@@ -223,6 +224,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(photos_cli)
 
 
 def register_pages(app: Flask) -> None:

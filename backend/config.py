@@ -125,6 +125,8 @@ class Config:
 
     # Photos arrive shrunk (≤ 150 KB, pwa/app/shrink.js); anything much larger is refused.
     BLOB_MAX_BYTES = _env_int("BLOB_MAX_BYTES", 8 * 1024 * 1024)
+    # What one account may upload in 24 hours: a grid worker's day of photos is ~13 MB.
+    BLOB_DAILY_QUOTA_BYTES = _env_int("BLOB_DAILY_QUOTA_BYTES", 200 * 1024 * 1024)
     BLOB_STORAGE_PATH = os.environ.get("BLOB_STORAGE_PATH") or None  # default: instance/blobs
 
     # A child region may stick out of its parent by at most this share of its own area.

@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.common.auth import ADMIN, RegionScope
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.common.time import utcnow
-from backend.errors import BadRequest, NotFound, PayloadTooLarge
+from backend.errors import BadRequest, NotFound, PayloadTooLarge, TooManyRequests
 from backend.extensions import db
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import ORIGINAL, THUMBNAIL, BlobStorage, get_storage
@@ -85,12 +86,49 @@ def store_blob(user, sha256: str, stream: BinaryIO, *,
     if existing is not None and storage.exists(sha256):
         # Same hash, same bytes: nothing to check or rewrite, and the body is left unread.
         return existing, False
+    uploaded_today = _bytes_uploaded_today(user)
+    _check_quota(uploaded_today + (declared_length or 0))
     # A slow phone may take a minute to send; don't sit idle in a transaction meanwhile.
     db.session.rollback()
     with storage.staging_path() as tmp_path:
         size_bytes = _receive(stream, tmp_path, sha256, max_bytes)
+        _check_quota(uploaded_today + size_bytes)
         info = inspect_image(tmp_path)
         return _keep(user, sha256, tmp_path, size_bytes, info, storage)
+
+
+def _bytes_uploaded_today(user) -> int:
+    """What this account stored in the last 24 hours."""
+    since = utcnow() - timedelta(days=1)
+    return db.session.scalar(select(func.coalesce(func.sum(Blob.size_bytes), 0)).where(
+        Blob.uploader_id == user.id, Blob.created_at > since)) or 0
+
+
+def _check_quota(total_bytes: int) -> None:
+    quota = setting("BLOB_DAILY_QUOTA_BYTES")
+    if total_bytes > quota:
+        # A phone retries later; photos already uploaded stay, nothing of this one is kept.
+        raise TooManyRequests(f"An account may upload {quota} bytes of photos a day.",
+                              code="upload_quota", headers={"Retry-After": "3600"},
+                              details={"retry_after_s": 3600})
+
+
+def remove_unreferenced_blobs(*, older_than: timedelta) -> dict:
+    """Remove the stored images that no photo record names and that are older than this:
+    uploads whose record never came (or was never meant to). One transaction; the files go
+    once it has committed."""
+    cutoff = utcnow() - older_than
+    referenced = select(Photo.sha256).where(Photo.sha256 == Blob.sha256).exists()
+    doomed = list(db.session.scalars(select(Blob).where(Blob.created_at < cutoff, ~referenced)))
+    freed = sum(blob.size_bytes for blob in doomed)
+    for blob in doomed:
+        db.session.delete(blob)
+    db.session.commit()
+    storage = get_storage()
+    for blob in doomed:
+        for variant in (ORIGINAL, THUMBNAIL):
+            storage.delete(blob.sha256, variant)
+    return {"removed": len(doomed), "bytes": freed}
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -49,7 +49,8 @@ class BlobStorage(ABC):
 
     @abstractmethod
     def delete(self, sha256: str, variant: str = ORIGINAL) -> None:
-        """Remove, if there; used only to undo a `put_file` whose transaction failed."""
+        """Remove, if there: to undo a `put_file` whose transaction failed, or an image no
+        record names any more."""
 
 
 class FilesystemBlobStorage(BlobStorage):

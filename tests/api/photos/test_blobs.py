@@ -471,3 +471,57 @@ def test_an_upload_racing_another_of_the_same_bytes_ends_as_200(app, db, login_a
         racer.join(15)
     assert outcome["response"].status_code == 200
     assert storage.exists(sha(data))
+
+
+# -- quota and clean-up -----------------------------------------------------------------------
+
+@pytest.fixture
+def small_daily_quota(app):
+    before = app.config["BLOB_DAILY_QUOTA_BYTES"]
+    app.config["BLOB_DAILY_QUOTA_BYTES"] = 3_000
+    yield 3_000
+    app.config["BLOB_DAILY_QUOTA_BYTES"] = before
+
+
+def test_an_account_over_its_daily_quota_is_429_and_nothing_is_kept(app, client, db, login_as,
+                                                                   small_daily_quota):
+    headers = login_as(make_user("w1", roles=["worker"]))
+    photos = [image_bytes("PNG", size=(20 + i, 20), color=(i, 9, 9)) for i in range(40)]
+    statuses = []
+    for data in photos:
+        statuses.append(put(client, headers, data).status_code)
+        if statuses[-1] == 429:
+            break
+    assert statuses[0] == 201 and statuses[-1] == 429, statuses
+    refused = photos[len(statuses) - 1]
+    response = put(client, headers, refused)
+    assert response.get_json()["error"]["code"] == "upload_quota" and response.headers["Retry-After"]
+    db.session.rollback()
+    assert db.session.get(Blob, sha(refused)) is None
+    # The same bytes already stored cost nothing, and another account has its own quota.
+    assert put(client, headers, photos[0]).status_code == 200
+    assert put(client, login_as(make_user("w2", roles=["worker"])), refused).status_code == 201
+
+
+def test_cleanup_removes_old_images_no_record_names_and_keeps_the_rest(app, client, db, login_as,
+                                                                      people):
+    from datetime import timedelta
+
+    from backend.common.time import utcnow
+
+    headers = login_as(people["worker"])
+    named, orphan, young = (image_bytes("PNG", size=(30, 30), color=(c, 0, 0)) for c in (1, 2, 3))
+    for data in (named, orphan, young):
+        assert put(client, headers, data).status_code == 201
+    add_photo(db, sha(named), region=people["worker"].region, uploader=people["worker"])
+    for data in (named, orphan):
+        db.session.get(Blob, sha(data)).created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    files_before = len(stored_files(app))
+    result = app.test_cli_runner().invoke(args=["photos", "cleanup"])
+    assert result.exit_code == 0 and "removed 1 unreferenced images" in result.output
+    db.session.expire_all()
+    assert db.session.get(Blob, sha(orphan)) is None
+    assert db.session.get(Blob, sha(named)) is not None and db.session.get(Blob, sha(young)) is not None
+    assert not get_storage().exists(sha(orphan)) and get_storage().exists(sha(named))
+    assert len(stored_files(app)) == files_before - 1
