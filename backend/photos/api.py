@@ -90,6 +90,7 @@ class BlobThumbnail(MethodView):
     @auth_required()
     @blobs_blp.doc(responses={"200": THUMBNAIL_RESPONSE, "304": NOT_MODIFIED})
     @blobs_blp.alt_response(404, description="No such blob, or not one the caller may see.")
+    @blobs_blp.alt_response(422, description="The stored image cannot be decoded (`not_an_image`).")
     def get(self, sha: str):
         """A small JPEG of the photo (longest side 320 px), to the same people as the bytes."""
         return _send(services.open_thumbnail(current_user(), sha))

@@ -22,7 +22,7 @@ from backend.common.auth import ADMIN, RegionScope
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.common.time import utcnow
-from backend.errors import BadRequest, NotFound, PayloadTooLarge, TooManyRequests
+from backend.errors import BadRequest, Invalid, NotFound, PayloadTooLarge, TooManyRequests
 from backend.extensions import db
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import ORIGINAL, THUMBNAIL, BlobStorage, get_storage
@@ -298,11 +298,17 @@ def make_thumbnail(storage: BlobStorage, sha256: str) -> None:
     """Store the thumbnail variant. Two requests may race to make it; both write the same
     picture and each move is atomic, so either result stands."""
     box = (THUMBNAIL_SIDE_PX, THUMBNAIL_SIDE_PX)
-    with storage.open(sha256) as source, Image.open(source, formats=list(IMAGE_TYPES)) as image:
-        image.draft("RGB", box)  # JPEG: decode at the smallest scale still ≥ the box
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail(box)
-        flat = _flatten(upright)
+    try:
+        with storage.open(sha256) as source, Image.open(source, formats=list(IMAGE_TYPES)) as image:
+            image.draft("RGB", box)  # JPEG: decode at the smallest scale still ≥ the box
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail(box)
+            flat = _flatten(upright)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        # A WebP is checked at upload by its structure and stated length, not by decoding
+        # every pixel (~18 ms a photo); one damaged inside shows here, as a refusal.
+        log.warning("blob %s does not decode: %s", sha256, error)
+        raise Invalid("The stored image cannot be decoded.", code="not_an_image") from error
     with storage.staging_path() as tmp_path:
         flat.save(tmp_path, "JPEG", quality=80, optimize=True)
         storage.put_file(sha256, tmp_path, THUMBNAIL)

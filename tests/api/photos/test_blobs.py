@@ -525,3 +525,24 @@ def test_cleanup_removes_old_images_no_record_names_and_keeps_the_rest(app, clie
     assert db.session.get(Blob, sha(named)) is not None and db.session.get(Blob, sha(young)) is not None
     assert not get_storage().exists(sha(orphan)) and get_storage().exists(sha(named))
     assert len(stored_files(app)) == files_before - 1
+
+
+def test_a_webp_whose_pixels_are_damaged_gives_no_500_when_its_thumbnail_is_asked(app, client, db,
+                                                                                   login_as):
+    # Uploads check a WebP's structure and stated length, not every pixel (a full decode
+    # costs ~18 ms a photo). One damaged inside passes; its thumbnail must then be refused
+    # plainly, not fail with a 500.
+    import struct
+
+    headers = login_as(make_user("w1", roles=["worker"]))
+    whole = noisy_webp(size=(400, 300))
+    # The picture's data cut short, and both lengths (RIFF, VP8 chunk) told to match.
+    body = whole[20:-2000]
+    body = body[:len(body) // 2 * 2]
+    data = (b"RIFF" + struct.pack("<I", 12 + len(body)) + b"WEBP" + whole[12:16]
+            + struct.pack("<I", len(body)) + body)
+    uploaded = put(client, headers, data)
+    assert uploaded.status_code == 201, uploaded.get_json()
+    response = client.get(f"{URL}/{sha(data)}/thumbnail", headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "not_an_image"
