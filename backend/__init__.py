@@ -41,7 +41,9 @@ def check_production(app: Flask) -> None:
     if app.config.get("ENVIRONMENT") != "production":
         return
     problems = []
-    if len(app.config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+    # Its length is checked for every start, in init_instance; here only that it is the
+    # operator's own, not one generated into the instance folder.
+    if not app.config.get("SECRET_KEY"):
         problems.append(f"set SECRET_KEY to at least {MIN_SECRET_KEY_LENGTH} characters of random text")
     if not app.config.get("DATABASE_URL_GIVEN"):
         problems.append("set DATABASE_URL (e.g. postgresql://user@host/civicgrid)")

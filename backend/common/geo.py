@@ -24,8 +24,10 @@ from shapely.geometry.base import BaseGeometry
 WGS84_A = 6378137.0                                          # semi-major axis, metres
 WGS84_E2 = (1 / 298.257223563) * (2 - 1 / 298.257223563)     # first eccentricity squared
 
-# Beyond this a segment is measured on the ellipsoid (geopy), not on a local projection.
+# Beyond this a segment is measured on the ellipsoid (geopy), not on a local projection;
+# up to LOOSE_MAX_M, a jump already known to be too long is not measured exactly.
 LOCAL_MAX_M = 1000.0
+LOOSE_MAX_M = 20_000.0
 # A point this close to a fence's edge is on it: the formulas' rounding, not GPS.
 EDGE_TOLERANCE_M = 0.01
 
@@ -64,10 +66,6 @@ def segment_lengths(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: 
     for i in np.flatnonzero(exact):
         metres[i] = geodesic((lat1[i], lon1[i]), (lat2[i], lon2[i])).m
     return metres
-
-
-# Up to this a jump already known to be too long is not measured exactly (see above).
-LOOSE_MAX_M = 20_000.0
 
 
 def circle_verdict(centre_lat: float, centre_lon: float, radius_m: float,

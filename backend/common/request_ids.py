@@ -8,7 +8,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, g, has_request_context, request
 
 HEADER = "X-Request-ID"
 # What a proxy may hand us: short, plain characters (never raw text into our logs).
@@ -26,14 +26,8 @@ def current_request_id() -> str | None:
 
 
 def _take_request_id() -> None:
-    given = _header_value()
+    given = request.headers.get(HEADER)
     g.request_id = given if given and _SANE.match(given) else uuid.uuid4().hex
-
-
-def _header_value() -> str | None:
-    from flask import request
-
-    return request.headers.get(HEADER)
 
 
 def _send_request_id(response: Response) -> Response:

@@ -20,11 +20,19 @@ export function metresPerDegree(lat) {
   return [normal * Math.cos(phi) * perDegree, meridian * perDegree];
 }
 
+/**
+ * A longitude within −180…180: the map repeats the world sideways, a click may land beyond.
+ * One already within is left exactly as it is (the arithmetic would add float noise).
+ */
+export function wrapLongitude(lon) {
+  if (lon >= -180 && lon <= 180) return lon;
+  return ((((lon + 180) % 360) + 360) % 360) - 180;
+}
+
 /** Metres between two points {lat, lon} on a local projection at their mean latitude. */
 export function metresBetween(a, b) {
   const [perLon, perLat] = metresPerDegree((a.lat + b.lat) / 2);
-  const dLon = ((((b.lon - a.lon + 180) % 360) + 360) % 360) - 180;
-  return Math.hypot(dLon * perLon, (b.lat - a.lat) * perLat);
+  return Math.hypot(wrapLongitude(b.lon - a.lon) * perLon, (b.lat - a.lat) * perLat);
 }
 
 function polygons(boundary) {

@@ -5,7 +5,8 @@ import { authed, authedAll } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 import { isNetworkFailure, offlineNotice } from "../app/ui/offline-notice.js";
-import { GRID_OUTLINE, fitTo, gridMap, regionLayer, textTooltip, wrapLongitude } from "../app/ui/grid-map.js";
+import { wrapLongitude } from "../app/geo.js";
+import { GRID_OUTLINE, fitTo, gridMap, regionLayer, textTooltip } from "../app/ui/grid-map.js";
 
 export const RADIUS_MIN = 10;
 export const RADIUS_MAX = 2000;

@@ -1,8 +1,9 @@
-// The shared grid map's pieces that need no Leaflet: text-only tooltips, wrapped longitudes.
+// The shared grid map's pieces that need no Leaflet: text-only tooltips; wrapped longitudes (geo.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { textTooltip, wrapLongitude } from "../../pwa/app/ui/grid-map.js";
+import { wrapLongitude } from "../../pwa/app/geo.js";
+import { textTooltip } from "../../pwa/app/ui/grid-map.js";
 
 test("a tooltip is handed to Leaflet as a node with text, never as a string of markup", () => {
   globalThis.document = { createElement: (tag) => ({ tag }) };

@@ -69,12 +69,3 @@ export function fitTo(map, parts, { pad = 0.1, maxZoom = 18 } = {}) {
   map.fitBounds(bounds.pad(pad), { maxZoom });
   return true;
 }
-
-/**
- * A longitude within −180…180: the map repeats the world sideways, a click may land beyond.
- * One already within is left exactly as it is (the arithmetic would add float noise).
- */
-export function wrapLongitude(lon) {
-  if (lon >= -180 && lon <= 180) return lon;
-  return ((((lon + 180) % 360) + 360) % 360) - 180;
-}

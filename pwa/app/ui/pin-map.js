@@ -2,7 +2,8 @@
 // report form the pin moves by dragging it, tapping the map, or the arrow keys when it has
 // focus. Like every grid map there is no base map (tiles need signal); the grids the phone
 // holds are drawn for orientation, and the pin works the same over a blank background.
-import { fitTo, gridMap, regionLayer, wrapLongitude } from "./grid-map.js";
+import { wrapLongitude } from "../geo.js";
+import { fitTo, gridMap, regionLayer } from "./grid-map.js";
 
 const ZOOM = 17;
 const KEY_STEP_PX = 8;  // one arrow key press; with Shift, five times as far
