@@ -68,6 +68,9 @@ def init_instance(app: Flask) -> None:
     logging.basicConfig(level=logging.WARNING,
                         format="%(levelname)s %(name)s [%(request_id)s]: %(message)s")
     logging.getLogger("backend").setLevel(logging.INFO)
+    from backend.audit.services import init_logging
+
+    init_logging()
 
 
 def init_proxy(app: Flask) -> None:
@@ -138,6 +141,7 @@ def import_models() -> None:
     """Every table, so that migrations see them all."""
     from backend.accounts import models as _accounts  # noqa: F401
     from backend.attendance import models as _attendance  # noqa: F401
+    from backend.audit import models as _audit  # noqa: F401
     from backend.departments import models as _departments  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
     from backend.patrol import models as _patrol  # noqa: F401
@@ -179,6 +183,7 @@ def register_api(app: Flask) -> None:
     """The whole HTTP surface, in one list."""
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
     from backend.attendance.api import attendance_blp
+    from backend.audit.api import audit_blp
     from backend.departments.api import departments_blp
     from backend.extensions import api
     from backend.health.api import health_blp
@@ -190,7 +195,7 @@ def register_api(app: Flask) -> None:
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
-                      blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp):
+                      blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

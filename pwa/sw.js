@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.9";
+const VERSION = "2026-12-06.10";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -61,6 +61,7 @@ const SHELL = [
   "/console/attendance.js",
   "/console/tracks.js",
   "/console/posts.js",
+  "/console/audit.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -57,7 +57,7 @@ class Logout(MethodView):
     def post(self, _args):
         """End this sign-in session: its refresh token and access tokens stop working."""
         verify_jwt_in_request(locations=["headers", "json"], verify_type=False)
-        services.sign_out(get_jwt()["sid"])
+        services.sign_out(current_user(), get_jwt()["sid"])
 
 
 @me_blp.route("")
@@ -95,7 +95,7 @@ class Accounts(MethodView):
     @accounts_blp.response(201, schemas.AccountOut)
     def post(self, args):
         """Create an account (admins)."""
-        return services.create_account(**args)
+        return services.create_account(current_user(), **args)
 
 
 @accounts_blp.route("/<uuid:user_id>")

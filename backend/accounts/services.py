@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.accounts import passwords, tokens
 from backend.accounts.models import AuthSession, LoginThrottle, User
+from backend.audit import services as audit
 from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import setting
@@ -67,9 +68,13 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
                                         password)
     if not verdict.is_correct or user is None:
         _record_failures(keys, now)
+        audit.record(audit.SIGN_IN_FAILED, actor=user, actor_name=name[:64],
+                     details={"reason": "invalid_credentials", "known_account": user is not None})
         db.session.commit()
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not user.is_active:
+        audit.record(audit.SIGN_IN_FAILED, actor=user, details={"reason": "account_inactive"})
+        db.session.commit()
         raise Unauthorized("This account is disabled.", code="account_inactive")
     if verdict.needs_rehash:
         # The only moment the password is known: an older or cheaper hash is replaced.
@@ -80,6 +85,9 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
     session = AuthSession(user_id=user.id, user_agent=user_agent[:200], refresh_generation=0,
                           expires_at=now + setting("JWT_REFRESH_TOKEN_EXPIRES"))
     db.session.add(session)
+    db.session.flush()
+    audit.record(audit.SIGN_IN, actor=user, target=("session", session.id),
+                 details={"user_agent": session.user_agent})
     db.session.commit()
     access_token, expires_in = tokens.issue_access_token(user, session.id)
     return SignIn(user=user, access_token=access_token,
@@ -129,6 +137,10 @@ def _record_failure(key: str, threshold: int, now, *, max_lock_s: int) -> None:
         lock_s = min(setting("LOGIN_LOCKOUT_S") * 2 ** min(throttle.failures - threshold, 30),
                      max_lock_s)
         throttle.locked_until = now + timedelta(seconds=lock_s)
+        kind, _, subject = key.partition(":")
+        audit.record(audit.LOCKED_OUT, actor_name=subject.rpartition("@")[0] if kind == "pair"
+                     else subject if kind == "user" else "", details={
+                         "key": kind, "failures": throttle.failures, "seconds": lock_s})
     try:
         db.session.flush()
     except IntegrityError:
@@ -161,6 +173,8 @@ def refresh_session(user: User, claims: dict) -> Refreshed:
     elif not (generation == session.refresh_generation - 1 and session.rotated_at is not None
               and (now - session.rotated_at).total_seconds() <= setting("REFRESH_GRACE_S")):
         session.revoked_at = now
+        audit.record(audit.TOKEN_REUSED, actor=user, target=("session", session.id),
+                     details={"generation": generation, "current": session.refresh_generation})
         db.session.commit()
         raise Unauthorized("This refresh token was already used; the session has ended. "
                            "Sign in again.", code="token_reused")
@@ -169,10 +183,12 @@ def refresh_session(user: User, claims: dict) -> Refreshed:
     return Refreshed(access_token, tokens.issue_refresh_token(user, session), expires_in)
 
 
-def sign_out(session_id: str) -> None:
-    db.session.execute(update(AuthSession).where(
+def sign_out(user: User, session_id: str) -> None:
+    ended = db.session.execute(update(AuthSession).where(
         AuthSession.id == uuid.UUID(session_id), AuthSession.revoked_at.is_(None)
-    ).values(revoked_at=utcnow()))
+    ).values(revoked_at=utcnow())).rowcount
+    if ended:
+        audit.record(audit.SIGN_OUT, actor=user, target=("session", session_id))
     db.session.commit()
 
 
@@ -196,11 +212,13 @@ def change_own_password(user: User, current_password: str, new_password: str,
     _refuse_while_locked(list(keys.values()), now)
     if not passwords.verify_password(user.password_hash, current_password).is_correct:
         _record_failures(keys, now)
+        audit.record(audit.PASSWORD_CHANGE_FAILED, actor=user, target=("account", user.id))
         db.session.commit()
         raise Forbidden("The current password is wrong.", code="invalid_credentials")
     check_new_password(new_password, user.username)
     user.password_hash = passwords.hash_password(new_password)
     _revoke_all_sessions(user.id, keep=uuid.UUID(session_id))
+    audit.record(audit.PASSWORD_CHANGED, actor=user, target=("account", user.id))
     db.session.commit()
 
 
@@ -281,15 +299,24 @@ def check_admin_password(password: str, username: str) -> None:
 def create_first_admin(*, username: str, password: str, display_name: str = "") -> User:
     """An administrator made from the command line (`flask accounts create-admin`)."""
     check_admin_password(password, normalize_username(username))
-    return create_account(username=username, password=password, roles=[ADMIN],
+    return create_account(None, username=username, password=password, roles=[ADMIN],
                           display_name=display_name)
 
 
-def create_account(**fields) -> User:
-    """Create an account (admins); one transaction."""
+def create_account(actor: User | None, **fields) -> User:
+    """Create an account (admins, or the command line when `actor` is None); one transaction."""
     user = add_account(**fields)
+    db.session.flush()
+    audit.record(audit.ACCOUNT_CREATED, actor=actor, actor_name=None if actor else "(cli)",
+                 target=("account", user.id), details=_account_facts(user))
     commit_or_conflict(f"The username '{user.username}' is taken.", "username_taken")
     return user
+
+
+def _account_facts(user: User) -> dict:
+    return {"username": user.username, "roles": user.role_list,
+            "region_id": str(user.region_id) if user.region_id else None,
+            "is_active": user.is_active}
 
 
 def add_account(*, username: str, password: str, roles: list[str], display_name: str = "",
@@ -316,6 +343,7 @@ def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
                                 ("roles" in changes and ADMIN not in changes["roles"])):
         raise Conflict("You may not disable yourself or drop your own admin role.",
                        code="cannot_demote_self")
+    before = _account_facts(user) | {"display_name": user.display_name, "phone": user.phone}
     for field in ("display_name", "phone", "is_active"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -328,8 +356,31 @@ def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
         user.password_hash = passwords.hash_password(changes["password"])
     if "password" in changes or changes.get("is_active") is False:
         _revoke_all_sessions(user.id)
+    db.session.flush()
+    _audit_account_changes(actor, user, before, password_set="password" in changes)
     db.session.commit()
     return user
+
+
+def _audit_account_changes(actor: User, user: User, before: dict, *, password_set: bool) -> None:
+    """One event per kind of change, so that "who changed roles" is one filter."""
+    after = _account_facts(user) | {"display_name": user.display_name, "phone": user.phone}
+    target = ("account", user.id)
+
+    def changed(*fields):
+        return {f: {"from": before[f], "to": after[f]} for f in fields if before[f] != after[f]}
+
+    if roles := changed("roles"):
+        audit.record(audit.ROLES_CHANGED, actor=actor, target=target, details=roles["roles"])
+    if region := changed("region_id"):
+        audit.record(audit.REGION_CHANGED, actor=actor, target=target, details=region["region_id"])
+    if before["is_active"] != after["is_active"]:
+        audit.record(audit.ACCOUNT_ENABLED if after["is_active"] else audit.ACCOUNT_DISABLED,
+                     actor=actor, target=target)
+    if password_set:
+        audit.record(audit.PASSWORD_RESET, actor=actor, target=target)
+    if others := changed("display_name", "phone"):
+        audit.record(audit.ACCOUNT_UPDATED, actor=actor, target=target, details=others)
 
 
 def _binding_region(role_names: set[str], region_id) -> Region | None:

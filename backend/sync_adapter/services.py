@@ -10,6 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy import delete, func, select, update
 
+from backend.audit import services as audit
 from backend.common.auth import RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.time import utcnow
@@ -123,6 +124,10 @@ def resolve_conflict(user, conflict_id: uuid.UUID, decision: str) -> SyncConflic
     if decision == "restore":
         _restore(user, conflict)
     conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), user.id, decision
+    audit.record(audit.CONFLICT_RESTORED if decision == "restore" else audit.CONFLICT_ACCEPTED,
+                 actor=user, target=("conflict", conflict.id), details={
+                     "collection": conflict.collection, "record_id": str(conflict.record_id),
+                     "kind": conflict.kind, "field": conflict.field})
     db.session.commit()
     return conflict
 

@@ -14,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/console\/attendance$/, module: "../console/attendance.js" },
   { pattern: /^\/console\/tracks$/, module: "../console/tracks.js" },
   { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
+  { pattern: /^\/console\/audit$/, module: "../console/audit.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 

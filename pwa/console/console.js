@@ -29,7 +29,11 @@ export async function mount(root, _params, app) {
         h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
           t("console.tracks")),
         h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
-          t("console.posts")), signOutButton(app)),
+          t("console.posts")),
+        app.session()?.user.roles?.includes("admin")
+          ? h("a", { class: "button secondary", href: "#/console/audit", id: "to-audit" },
+            t("console.audit")) : null,
+        signOutButton(app)),
       h("h2", {}, t("console.cases"), ` (${reports.length})`),
       h("table", { class: "table", id: "case-table" },
         h("caption", { class: "sr-only" }, t("console.cases")),

@@ -19,7 +19,7 @@ SCREENS = {
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
                              "/console/posts", "/reports", "/sync"]),
-    "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts"]),
+    "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit"]),
 }
 
 RECORD_VIOLATIONS = """

@@ -142,9 +142,26 @@ def test_models_import_only_extensions_common_and_the_sync_base():
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+# Written to by every feature, the sync adapter included; it imports none of them.
+SHARED_PACKAGES = {"common", "sync_adapter", "audit"}
+
+
+def _feature_packages() -> set[str]:
+    return {p.name for p in BACKEND.iterdir() if p.is_dir() and (p / "__init__.py").exists()} \
+        - SHARED_PACKAGES
+
+
+def test_the_audit_trail_imports_no_feature():
+    features = _feature_packages()
+    files = sorted((BACKEND / "audit").glob("*.py"))
+    assert files, "no audit modules found"
+    for path in files:
+        bad = {module for module, _ in imports_of(path) if part_of(module) in features}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
 def test_the_sync_adapter_imports_no_feature():
-    features = {p.name for p in BACKEND.iterdir() if p.is_dir() and (p / "__init__.py").exists()} \
-        - {"common", "sync_adapter"}
+    features = _feature_packages()
     assert len(features) >= 5, f"found only these feature packages: {sorted(features)}"
     files = sorted((BACKEND / "sync_adapter").glob("*.py"))
     assert files, "no sync_adapter modules found"

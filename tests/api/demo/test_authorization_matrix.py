@@ -51,6 +51,7 @@ POST   /api/v1/departments                                401  403     403   403
 GET    /api/v1/departments/{department_id}                401  403     ok    ok     ok     ok    ok
 PATCH  /api/v1/departments/{department_id}                401  403     403   403    403    403   ok
 DELETE /api/v1/departments/{department_id}                401  403     403   403    403    403   ok
+GET    /api/v1/audit                                      401  403     403   403    403    403   ok
 GET    /api/v1/sync/pull                                  401  ok      ok    ok     ok     ok    ok
 POST   /api/v1/sync/push                                  401  ok      ok    ok     ok     ok    ok
 GET    /api/v1/sync/conflicts                             401  403     403   403    ok     ok    ok

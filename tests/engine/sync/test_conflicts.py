@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from backend.audit.models import AuditEvent
 from backend.sync_adapter.models import SyncConflict
 from tests.helpers import report_fields
 from tests.sync_client import BASE_TIME, Phone
@@ -127,7 +128,7 @@ def test_supervisors_list_conflicts_in_their_scope_only(client, field_city, logi
     assert client.get("/api/v1/sync/conflicts", headers=login_as("w1")).status_code == 403
 
 
-def test_restoring_the_losing_value_is_a_change_every_client_pulls(client, field_city):
+def test_restoring_the_losing_value_is_a_change_every_client_pulls(client, field_city, db):
     reporter, boss, rid = _two_phones_on_one_report(client)
     boss.update("reports", rid, {"description": "winner"}, client_time=BASE_TIME + timedelta(minutes=9))
     reporter.update("reports", rid, {"description": "kept"}, client_time=BASE_TIME + timedelta(minutes=5))
@@ -137,6 +138,9 @@ def test_restoring_the_losing_value_is_a_change_every_client_pulls(client, field
     response = client.post(f"/api/v1/sync/conflicts/{conflict['id']}/resolve", headers=boss.headers,
                            json={"decision": "restore"})
     assert response.status_code == 200 and response.get_json()["resolution"] == "restore"
+    restored = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "sync.conflict_restored")).all()
+    assert [(e.target_id, e.details["record_id"]) for e in restored] == [(conflict["id"], rid)]
     reporter.pull()
     boss.pull()
     assert reporter.held("reports")[rid]["description"] == "kept" == boss.held("reports")[rid]["description"]
