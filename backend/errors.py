@@ -121,6 +121,8 @@ def http_error_response(error: HTTPException):
             code = "malformed_json"
         message = "; ".join(_flatten_messages(messages))
         fields = messages.get("json", messages) if isinstance(messages, dict) else None
+        # Per-field problems only: a body that is not JSON at all has no fields, just a message.
+        fields = fields if isinstance(fields, dict) else None
         response, status = error_body(status, code, message, fields=fields)
     else:
         response, status = error_body(status, code, error.description or error.name)

@@ -4,12 +4,11 @@ import marshmallow as ma
 
 from backend.accounts.schemas import WorkerBrief
 from backend.attendance.days import STATUSES
-from backend.common.schemas import Latitude, Longitude
+from backend.common.schemas import Day, Latitude, Longitude, Month
 from backend.regions.schemas import RegionBrief
 
-_month = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
-                          metadata={"description": "YYYY-MM, in the city's time zone.",
-                                    "example": "2026-11"})
+_month = Month(required=True, metadata={
+    "description": "YYYY-MM (1970-01 to 2999-12), in the city's time zone.", "example": "2026-11"})
 
 
 class ShiftIn(ma.Schema):
@@ -23,7 +22,7 @@ class ShiftIn(ma.Schema):
     weekdays = ma.fields.String(load_default="1234567",
                                 validate=ma.validate.Regexp(r"^[1-7]{1,7}$"),
                                 metadata={"description": "ISO weekdays worked, 1 = Monday."})
-    starts_on = ma.fields.Date(metadata={"description": "First day judged; default today."})
+    starts_on = Day(metadata={"description": "First day judged; default today."})
 
 
 class ShiftOut(ma.Schema):

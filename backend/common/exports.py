@@ -34,6 +34,7 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence]]]) -> bytes:
     """An Excel workbook with a sheet per (title, rows); cells made safe, none a formula."""
     from openpyxl import Workbook  # only exports need it
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     for title, rows in sheets:
@@ -41,6 +42,10 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence]]]) -> bytes:
         for row in rows:
             cells = []
             for value in row:
+                if isinstance(value, str):
+                    # Control characters (in a name typed or imported) have no place in the
+                    # file format: openpyxl refuses the whole workbook for one of them.
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
                 cell = WriteOnlyCell(sheet, value=safe_cell(value))
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text, even if openpyxl would guess a formula

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import marshmallow as ma
 
 from backend.common.ids import SHA256_HEX
@@ -28,6 +30,26 @@ class Longitude(ma.fields.Float):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(allow_nan=False, validate=ma.validate.Range(-180, 180), **kwargs)
+
+
+# Days the app can turn into instants: year 1 or 9999 overflows a datetime once shifted by
+# the city's offset from UTC, so a query for them would be a 500, not an answer.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
+class Day(ma.fields.Date):
+    """A calendar day, YYYY-MM-DD, from 1970-01-01 to 2999-12-31."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(validate=ma.validate.Range(FIRST_DAY, LAST_DAY), **kwargs)
+
+
+class Month(ma.fields.String):
+    """A calendar month, YYYY-MM, from 1970-01 to 2999-12."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(validate=ma.validate.Regexp(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"),
+                         **kwargs)
 
 
 def sha256_hex(**kwargs) -> ma.fields.String:

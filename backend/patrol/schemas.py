@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.common.schemas import Latitude, Longitude
+from backend.common.schemas import Day, Latitude, Longitude
 from backend.patrol.coverage import CELL_M
 from backend.patrol.services import POINT_FIELDS
 from backend.regions.schemas import GeoJSONGeometry, RegionBrief
 
-_date = ma.fields.Date(required=True, metadata={
-    "description": "The day, YYYY-MM-DD, in the city's time zone (CITY_TIMEZONE).",
+_date = Day(required=True, metadata={
+    "description": "The day, YYYY-MM-DD (1970-01-01 to 2999-12-31), in the city's time zone "
+                   "(CITY_TIMEZONE).",
     "example": "2026-11-23"})
 
 

@@ -36,6 +36,15 @@ def test_bad_credentials_are_401_with_one_code(client, db, username, password):
     assert response.get_json()["error"]["code"] == "invalid_credentials"
 
 
+def test_a_body_that_is_not_json_is_400_with_no_per_field_problems(client, db):
+    response = client.post("/api/v1/auth/login", data='{"username": "alice",',
+                           content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    # The documented envelope: `fields`, when given, maps field names to their problems.
+    assert error["code"] == "malformed_json" and "fields" not in error
+
+
 def test_disabled_account_cannot_sign_in(client, db):
     make_user("alice", is_active=False)
     response = _login(client, "alice")

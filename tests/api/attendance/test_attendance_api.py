@@ -116,6 +116,16 @@ def test_a_bad_month_or_region_is_422(client, shifted, login_as, query):
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("report", ["days", "summary", "calendar", "summary.csv", "days.csv",
+                                    "month.xlsx"])
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "3000-01"])
+def test_a_month_outside_the_calendar_the_app_handles_is_422_not_a_500(client, shifted, login_as,
+                                                                      report, month):
+    response = client.get(f"/api/v1/attendance/{report}?month={month}&worker_id={shifted.w1.id}",
+                          headers=login_as("root"))
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_error"
+
+
 def test_workers_cannot_read_summaries(client, shifted, login_as):
     response = client.get(f"/api/v1/attendance/summary?month={MONTH}", headers=login_as("w1"))
     assert response.status_code == 403
@@ -196,3 +206,17 @@ def test_names_a_spreadsheet_would_run_are_written_as_text_in_excel(client, host
         texts = {cell.value for cell in cells if isinstance(cell.value, str)}
         # XML reads a carriage return back as a line feed.
         assert {"'" + name.replace("\r", "\n") for name in HOSTILE_NAMES} <= texts, sheet.title
+
+
+def test_control_characters_in_a_name_are_left_out_of_the_excel_export(client, shifted, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.factories import make_user
+
+    make_user("bell", roles=["worker"], region=shifted.city["D1S1C1G1"], display_name="王\x07芳\x1b")
+    response = client.get(f"/api/v1/attendance/month.xlsx?month={MONTH}", headers=login_as("boss"))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    summary = list(load_workbook(io.BytesIO(response.data), read_only=True)["summary"].values)
+    assert "王芳" in {row[2] for row in summary}

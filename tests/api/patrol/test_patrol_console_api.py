@@ -123,7 +123,8 @@ def test_without_a_token_it_is_401(client, field_city, path):
 
 @pytest.mark.parametrize("query", ["date=2026-11-23", "worker_id={w}", "worker_id={w}&date=2026-13-01",
                                    "worker_id={w}&date=2026-11-31", "worker_id={w}&date=23.11.2026",
-                                   "worker_id={w}&date=", "worker_id=nope&date=2026-11-23"])
+                                   "worker_id={w}&date=", "worker_id=nope&date=2026-11-23",
+                                   "worker_id={w}&date=0001-01-01", "worker_id={w}&date=9999-12-31"])
 def test_bad_tracks_queries_are_422(client, field_city, login_as, query):
     response = client.get(f"/api/v1/patrol/tracks?{query.format(w=field_city.w1.id)}",
                           headers=login_as("boss"))
@@ -212,7 +213,9 @@ def test_a_region_within_scope_narrows_the_grids(client, field_city, login_as):
 
 @pytest.mark.parametrize("query", ["", "date=2026-02-30", "date=today", "date=2026-11-23&cell_m=5",
                                    "date=2026-11-23&cell_m=abc", "date=2026-11-23&region_id=nope",
-                                   "date=2026-11-23&include_cells=maybe"])
+                                   "date=2026-11-23&include_cells=maybe",
+                                   # a day so far out that shifting it to UTC overflows
+                                   "date=0001-01-01", "date=9999-12-31"])
 def test_bad_coverage_queries_are_422(client, field_city, login_as, query):
     response = coverage(client, login_as("boss"), query)
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_error"

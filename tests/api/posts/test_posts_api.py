@@ -38,6 +38,17 @@ def test_a_supervisor_places_a_post_in_a_grid_of_their_region(client, field_city
     assert one["region_id"] == str(field_city.city["D1S1C1G1"].id)
 
 
+@pytest.mark.parametrize("method, path", [("post", ""), ("patch", "/{id}"), ("post", "/{id}/workers")])
+def test_a_body_that_is_not_json_is_400_with_no_per_field_problems(client, post, login_as,
+                                                                   method, path):
+    response = client.open(URL + path.format(id=post["id"]), method=method, headers=login_as("boss"),
+                           data="{", content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    # The documented envelope: `fields`, when given, maps field names to their problems.
+    assert error["code"] == "malformed_json" and "fields" not in error
+
+
 def test_a_supervisor_puts_workers_of_the_grid_on_a_post(client, field_city, post, login_as):
     headers = login_as("boss")
     response = assign(client, headers, post["id"], field_city.w1)

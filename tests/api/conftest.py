@@ -1,4 +1,5 @@
-"""The demo city that `make run` loads, and signing in to its accounts."""
+"""The demo city that `make run` loads, and signing in to its accounts (for the demo tests
+and the API fuzzing, which needs a whole city to reach past 404s)."""
 
 from __future__ import annotations
 
