@@ -13,13 +13,30 @@ export FLASK_APP := wsgi
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Installed from the lock files only: every package at its locked version, and pip refuses a
+# file whose sha256 is not the one locked. The pins people edit are in requirements*.in;
+# `make lock` writes the locks from them.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
+
+LOCK_VENV := .venv-lock
+PIP_COMPILE := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--index-url https://pypi.org/simple
+
+.PHONY: lock
+## Rewrite requirements.txt and requirements-dev.txt (with hashes, from PyPI itself) from
+## the pins in requirements.in and requirements-dev.in. Run after changing a pin.
+lock:
+	[ -x $(LOCK_VENV)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.7.0; }
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 ## Create or migrate the database.
 db: $(VENV)/.runtime-installed
@@ -77,4 +94,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/day_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache
