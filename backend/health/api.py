@@ -23,6 +23,7 @@ class AboutOut(ma.Schema):
 @health_blp.route("/api/v1/about")
 class About(MethodView):
     @health_blp.response(200, AboutOut)
+    @health_blp.doc(security=[])
     def get(self):
         """What the app needs to know before anyone signs in."""
         return {"demo_mode": services.is_demo_mode()}
@@ -32,6 +33,7 @@ class About(MethodView):
 class Health(MethodView):
     @health_blp.response(200, HealthOut)
     @health_blp.alt_response(503, description="The database does not answer.")
+    @health_blp.doc(security=[])
     def get(self):
         """Is the service up? Checks the database with a trivial query."""
         services.check_database()

@@ -106,6 +106,19 @@ def test_every_endpoint_has_a_row_and_every_row_an_endpoint(app):
     assert not table - live, f"rows for endpoints that do not exist: {sorted(table - live)}"
 
 
+def test_the_api_document_says_which_endpoints_need_no_token(client):
+    # What anyone may call without signing in is documented so (`security: []`); everything
+    # else inherits the document's bearer requirement. The refresh and sign-out endpoints
+    # take the refresh token as their bearer, so they keep it.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["security"] == [{"bearerAuth": []}]
+    open_rows = {key for key, outcome in _table().items() if outcome["anonymous"] == "ok"}
+    for method, path in open_rows - {("GET", "/api/v1/openapi.json")}:
+        operation = spec["paths"][path][method.lower()]
+        assert operation.get("security") == [], f"{method} {path} answers without a token " \
+            "but its operation does not say `security: []`"
+
+
 @pytest.fixture
 def targets(demo, db) -> dict[str, str]:
     """Ids for the path's placeholders, all inside street1's street (兰山街道)."""
