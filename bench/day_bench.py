@@ -30,7 +30,8 @@ headers and body, answers likewise; the requests carry a Chrome-on-Android-sized
 set), all per phase, beside the bodies' size before gzip (what the wire would carry plain).
 Then a fresh install of worker1 pulls from scratch and every blob is asked for, to check
 that the server holds the whole day. Goals: < 5 s server time,
-< 15 MB on the wire.
+< 15 MB on the wire. Last, each photo's thumbnail is asked for once, as a report's detail
+shows it, and its server time is reported beside the sync's (no part of it or its goal).
 """
 
 from __future__ import annotations
@@ -833,9 +834,26 @@ def run_day(base: str, timing: TimingLog, env: dict, photo_bytes: list[bytes], s
     push_times = sorted(float(line[3]) for line in lines if line[1].endswith("/sync/push"))
 
     check = verify(base, day, phone)
+    timing.take(check["requests"])
+    views = view_thumbnails(base, timing, day)
     return {"traffic": {p: phone.traffic[p] for p in PHASES}, "setup": phone.traffic["setup"],
             "wall": wall, "outcome": outcome, "day": day, "check": check,
-            "push_times": push_times, "snapshot": snapshot}
+            "push_times": push_times, "snapshot": snapshot, "views": views}
+
+
+def view_thumbnails(base: str, timing: TimingLog, day: Day) -> dict:
+    """Each of the day's photos looked at once from the server, as a report's detail shows it
+    on any device but the one that took it (pwa/app/photos.js photoSource). No part of the
+    sync or its goal; it shows the server's work on photos that happens after the upload."""
+    viewer = Phone(base)
+    viewer.phase = "views"
+    viewer.sign_in()
+    for sha in sorted(day.photos):
+        viewer.request("GET", f"/api/v1/blobs/{sha}/thumbnail")
+    lines = [line for line in timing.take(viewer.traffic["views"].requests)
+             if line[1].endswith("/thumbnail")]
+    return {"requests": len(lines), "server": sum(float(line[3]) for line in lines),
+            "server_cpu": sum(float(line[4]) for line in lines)}
 
 
 def verify(base: str, day: Day, phone: Phone) -> dict:
@@ -878,7 +896,8 @@ def verify(base: str, day: Day, phone: Phone) -> dict:
         _, data, _ = fresh.request("GET", f"/api/v1/blobs/{sha}")
         expect(hashlib.sha256(data).hexdigest() == sha, f"blob {sha[:12]}… differs")
     jitter = sum(bool(r.get("is_jitter")) for r in points.values())
-    return {"points": len(points), "jitter_flagged": jitter, "patrol": patrol,
+    return {"requests": fresh.traffic["check"].requests,
+            "points": len(points), "jitter_flagged": jitter, "patrol": patrol,
             "punches": len(punches), "outside": outside, "reports": len(coded),
             "codes": sorted(r["code"] for r in coded)[:2], "photos": len(complete),
             "blobs": len(day.photos)}
@@ -914,6 +933,9 @@ def print_result(database: str, result: dict) -> tuple[bool, bool]:
           f"{check['punches']} punches ({check['outside']} outside the fence), {check['reports']} "
           f"reports with codes (e.g. {', '.join(check['codes'])}) and 3 photos each, "
           f"{check['photos']} photos with their blob, {check['blobs']} blobs on the server")
+    views = result["views"]
+    print(f"  afterwards, each photo looked at once ({views['requests']} thumbnails, no part of the "
+          f"sync): {views['server']:.2f} s on the server (CPU {views['server_cpu']:.2f} s)")
     server_ok = total.server < SERVER_GOAL_S
     wire_ok = total.wire < WIRE_GOAL_BYTES
     print(f"  server time {total.server:.2f} s — goal < {SERVER_GOAL_S:.0f} s: "

@@ -58,10 +58,12 @@ class BlobBytes(MethodView):
     @blobs_blp.alt_response(200, schema=schemas.BlobOut, success=True,
                             description="The server already had it; nothing was rewritten.")
     @blobs_blp.alt_response(400, description="Bad hash in the address (`invalid_sha256`), bytes "
-                            "that do not hash to it (`hash_mismatch`), or `not_an_image`.")
+                            "that do not hash to it (`hash_mismatch`), or `not_an_image` (another "
+                            "type, an animation, over 24 megapixels, damaged or cut short).")
     @blobs_blp.alt_response(413, description="More than BLOB_MAX_BYTES.")
     def put(self, sha: str):
-        """Upload a photo's bytes: hash, real type (JPEG, PNG, WebP) and size are checked; idempotent."""
+        """Upload a photo's bytes: hash, real type (JPEG, PNG, WebP), size and every pixel are
+        checked, and metadata (EXIF, XMP, comments) is not kept; idempotent."""
         blob, is_new = services.store_blob(current_user(), sha, request.stream,
                                            declared_length=request.content_length)
         return blob, 201 if is_new else 200

@@ -6,8 +6,10 @@ import marshmallow as ma
 
 
 class BlobOut(ma.Schema):
-    sha256 = ma.fields.String(required=True, metadata={"description": "The address: SHA-256 of the bytes."})
-    size_bytes = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True, metadata={
+        "description": "The address: SHA-256 of the bytes as they were uploaded."})
+    size_bytes = ma.fields.Integer(required=True, metadata={
+        "description": "Of the bytes kept and served: what was uploaded, less its metadata."})
     content_type = ma.fields.String(required=True, metadata={
         "description": "The real type found in the bytes: image/jpeg, image/png or image/webp."})
     width = ma.fields.Integer(required=True, metadata={

@@ -2,7 +2,15 @@
 
 A `photos` record syncs first and names its bytes by hash; the bytes follow with a
 PUT whenever the phone has signal. The server keeps only bytes that hash right and
-are a real JPEG, PNG or WebP, and serves them to whoever may see a referencing photo.
+are a whole JPEG, PNG or WebP, keeps them without their metadata, and serves them to
+whoever may see a referencing photo.
+
+The hash names the bytes the phone sent, not the bytes the server keeps. A phone names
+its photo offline, in records it may push long before the bytes, and retries the same
+PUT until it gets an answer; only a name made from what the phone holds serves all of
+that, so metadata removed here (the app's photos carry none, so theirs are kept as they
+are) leaves the name alone: the same upload again is still "already there", and the
+bytes served under the name are the kept ones.
 """
 
 from __future__ import annotations
@@ -14,7 +22,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,31 +31,16 @@ from backend.common.settings import setting
 from backend.common.time import utcnow
 from backend.errors import BadRequest, Invalid, NotFound, PayloadTooLarge, TooManyRequests
 from backend.extensions import db
+from backend.photos import images
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import ORIGINAL, THUMBNAIL, BlobStorage, get_storage
 from backend.sync_adapter import services as sync_adapter
 
 log = logging.getLogger(__name__)
 
-# Pillow's format name → the Content-Type we record and serve.
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 CHUNK_BYTES = 64 * 1024
-# Phones send photos shrunk to ~150 KB, but a full-size camera original must still pass.
-# Beyond this a tiny file could expand to gigabytes when decoded (a decompression bomb);
-# The largest phone cameras' photos (24 MP); the app shrinks to 1600 px anyway. Pillow's own
-# limit (Image.MAX_IMAGE_PIXELS, ~89 MP) is only a warning until 2×.
-MAX_IMAGE_PIXELS = 24_000_000
-THUMBNAIL_SIDE_PX = 320
-THUMBNAIL_TYPE = "image/jpeg"
-# EXIF orientations that turn the picture a quarter: width and height swap on screen.
-_QUARTER_TURNS = {5, 6, 7, 8}
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    content_type: str
-    width: int
-    height: int
+# What the API documents: the types kept, and the thumbnail's.
+IMAGE_TYPES, THUMBNAIL_TYPE = images.IMAGE_TYPES, images.THUMBNAIL_TYPE
 
 
 @dataclass
@@ -73,9 +65,10 @@ def store_blob(user, sha256: str, stream: BinaryIO, *,
                declared_length: int | None) -> tuple[Blob, bool]:
     """Receive a blob's bytes; returns the row and whether it is new (201) or was there (200).
 
-    Nothing is kept unless the bytes hash to `sha256`, fit BLOB_MAX_BYTES and are a real
-    image. The row, the photos it completes and their sync change commit together, and
-    the file is moved into place just before that commit.
+    Nothing is kept unless the bytes hash to `sha256`, fit BLOB_MAX_BYTES and are a whole
+    image; what is kept is that image without its metadata. The row, the photos it
+    completes and their sync change commit together, and the file is moved into place
+    just before that commit.
     """
     check_sha256(sha256)
     max_bytes = setting("BLOB_MAX_BYTES")
@@ -90,11 +83,17 @@ def store_blob(user, sha256: str, stream: BinaryIO, *,
     _check_quota(uploaded_today + (declared_length or 0))
     # A slow phone may take a minute to send; don't sit idle in a transaction meanwhile.
     db.session.rollback()
-    with storage.staging_path() as tmp_path:
-        size_bytes = _receive(stream, tmp_path, sha256, max_bytes)
-        _check_quota(uploaded_today + size_bytes)
-        info = inspect_image(tmp_path)
-        return _keep(user, sha256, tmp_path, size_bytes, info, storage)
+    with storage.staging_path() as tmp_path, storage.staging_path() as thumbnail_path:
+        received_bytes = _receive(stream, tmp_path, sha256, max_bytes)
+        _check_quota(uploaded_today + received_bytes)
+        info = images.read_image(tmp_path)
+        images.strip_metadata(tmp_path, info)
+        try:
+            # Made from the stripped file: the decode checks exactly what will be served.
+            images.write_thumbnail(tmp_path, thumbnail_path)
+        except images.NotAnImage as error:
+            raise images.not_an_image() from error
+        return _keep(user, sha256, tmp_path, thumbnail_path, info, storage)
 
 
 def _bytes_uploaded_today(user) -> int:
@@ -150,55 +149,12 @@ def _receive(stream: BinaryIO, path: Path, sha256: str, max_bytes: int) -> int:
     return size_bytes
 
 
-def _riff_complete(path: Path) -> bool:
-    """The RIFF header's length (of what follows its first 8 bytes) matches the file."""
-    with open(path, "rb") as file:
-        header = file.read(12)
-    if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
-        return False
-    stated = int.from_bytes(header[4:8], "little")
-    return stated + 8 + (stated & 1) == path.stat().st_size or stated + 8 == path.stat().st_size
-
-
-def inspect_image(path: Path) -> ImageInfo:
-    """The real type and displayed size of an image file; `not_an_image` unless it is a
-    complete JPEG, PNG or WebP of a sane pixel count."""
-    try:
-        with Image.open(path, formats=list(IMAGE_TYPES)) as image:
-            image_format, (width, height) = image.format, image.size
-            too_many_pixels = width * height > MAX_IMAGE_PIXELS
-            if not too_many_pixels:
-                image.verify()
-        if not too_many_pixels and image_format == "WEBP":
-            # A RIFF file states its own length, so a cut-off upload shows without decoding
-            # (decoding a 1600 px WebP costs ~30 ms, a third of a day's blob uploads).
-            if not _riff_complete(path):
-                raise ValueError("truncated WebP")
-            with Image.open(path, formats=["WEBP"]) as image:
-                orientation = image.getexif().get(ExifTags.Base.Orientation)
-        elif not too_many_pixels:
-            # verify() checks structure only; a truncated JPEG passes it. Decoding finds that,
-            # and JPEG's draft mode decodes at 1/8 scale, reading every byte at 1/64 the memory.
-            with Image.open(path, formats=list(IMAGE_TYPES)) as image:
-                image.draft("RGB", (max(width // 8, 1), max(height // 8, 1)))
-                image.load()
-                orientation = image.getexif().get(ExifTags.Base.Orientation)
-    except Exception as error:  # Pillow reports bad input with many types; all mean "no"
-        raise BadRequest("Not a complete JPEG, PNG or WebP image.", code="not_an_image") from error
-    if too_many_pixels:
-        raise BadRequest(f"An image may have at most {MAX_IMAGE_PIXELS} pixels.", code="not_an_image")
-    if orientation in _QUARTER_TURNS:
-        # Browsers apply EXIF orientation, so the size people see (and lay out) is turned.
-        width, height = height, width
-    return ImageInfo(IMAGE_TYPES[image_format], width, height)
-
-
-def _keep(user, sha256: str, tmp_path: Path, size_bytes: int, info: ImageInfo,
+def _keep(user, sha256: str, tmp_path: Path, thumbnail_path: Path, info: images.ImageInfo,
           storage: BlobStorage) -> tuple[Blob, bool]:
     blob = db.session.get(Blob, sha256)
     is_new = blob is None
     if is_new:
-        blob = Blob(sha256=sha256, size_bytes=size_bytes, content_type=info.content_type,
+        blob = Blob(sha256=sha256, size_bytes=tmp_path.stat().st_size, content_type=info.content_type,
                     width=info.width, height=info.height, uploader_id=user.id, created_at=utcnow())
         db.session.add(blob)
         try:
@@ -211,12 +167,14 @@ def _keep(user, sha256: str, tmp_path: Path, size_bytes: int, info: ImageInfo,
     # else: the row outlived its file (storage restored from an older backup); put it back.
     storage.put_file(sha256, tmp_path)
     try:
+        storage.put_file(sha256, thumbnail_path, THUMBNAIL)
         _complete_photos(blob)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         if is_new:
-            storage.delete(sha256)
+            for variant in (ORIGINAL, THUMBNAIL):
+                storage.delete(sha256, variant)
         raise
     return blob, is_new
 
@@ -286,7 +244,8 @@ def open_blob(user, sha256: str) -> BlobFile:
 
 
 def open_thumbnail(user, sha256: str) -> BlobFile:
-    """A JPEG at most 320 px on its longest side, made on first request and then kept."""
+    """A JPEG at most 320 px on its longest side, made at upload (or, for an image kept
+    without one, on first request) and then kept."""
     _readable_blob(user, sha256)
     storage = get_storage()
     if not storage.exists(sha256, THUMBNAIL) and storage.exists(sha256):
@@ -295,30 +254,15 @@ def open_thumbnail(user, sha256: str) -> BlobFile:
 
 
 def make_thumbnail(storage: BlobStorage, sha256: str) -> None:
-    """Store the thumbnail variant. Two requests may race to make it; both write the same
-    picture and each move is atomic, so either result stands."""
-    box = (THUMBNAIL_SIDE_PX, THUMBNAIL_SIDE_PX)
-    try:
-        with storage.open(sha256) as source, Image.open(source, formats=list(IMAGE_TYPES)) as image:
-            image.draft("RGB", box)  # JPEG: decode at the smallest scale still ≥ the box
-            upright = ImageOps.exif_transpose(image)
-            upright.thumbnail(box)
-            flat = _flatten(upright)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        # A WebP is checked at upload by its structure and stated length, not by decoding
-        # every pixel (~18 ms a photo); one damaged inside shows here, as a refusal.
-        log.warning("blob %s does not decode: %s", sha256, error)
-        raise Invalid("The stored image cannot be decoded.", code="not_an_image") from error
+    """Store the thumbnail variant, for an image kept without one. Two requests may race to
+    make it; both write the same picture and each move is atomic, so either result stands."""
     with storage.staging_path() as tmp_path:
-        flat.save(tmp_path, "JPEG", quality=80, optimize=True)
+        try:
+            with storage.open(sha256) as source:
+                images.write_thumbnail(source, tmp_path)
+        except images.NotAnImage as error:
+            # Uploads are decoded whole before they are kept, but an image kept before they
+            # were (a WebP was taken on its structure alone) may be damaged inside.
+            log.warning("blob %s does not decode: %s", sha256, error)
+            raise Invalid("The stored image cannot be decoded.", code="not_an_image") from error
         storage.put_file(sha256, tmp_path, THUMBNAIL)
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB for JPEG; transparent parts become white rather than black."""
-    if "A" in image.getbands() or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGB", rgba.size, (255, 255, 255))
-        white.paste(rgba, mask=rgba.getchannel("A"))
-        return white
-    return image.convert("RGB")

@@ -1,15 +1,18 @@
-"""Blobs: photo bytes under their SHA-256 — upload checks, who may read, thumbnails, caching."""
+"""Blobs: photo bytes under their SHA-256 — upload checks, metadata, who may read, thumbnails,
+caching."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import random
+import struct
 import threading
 import uuid
+import zlib
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -38,10 +41,85 @@ def noisy_jpeg(size=(200, 150)) -> bytes:
     return buffer.getvalue()
 
 
-def noisy_webp(size=(200, 150)) -> bytes:
+def noisy_webp(size=(200, 150), **save) -> bytes:
     buffer = io.BytesIO()
-    Image.effect_noise(size, 80).convert("RGB").save(buffer, "WEBP", quality=75)
+    Image.effect_noise(size, 80).convert("RGB").save(buffer, "WEBP", **{"quality": 75, **save})
     return buffer.getvalue()
+
+
+def webp_cut_inside(whole: bytes, cut_bytes: int = 2000) -> bytes:
+    """A WebP whose picture data is cut short while every length (RIFF, its last chunk)
+    is told to match: it passes a structural check, and only decoding finds the damage."""
+    last = 12
+    while last + 8 + int.from_bytes(whole[last + 4:last + 8], "little") < len(whole):
+        last += 8 + (int.from_bytes(whole[last + 4:last + 8], "little") + 1) // 2 * 2
+    payload = whole[last + 8:-cut_bytes]
+    payload = payload[:len(payload) // 2 * 2]
+    body = whole[12:last] + whole[last:last + 4] + struct.pack("<I", len(payload)) + payload
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+def jpeg_with_damaged_scan() -> bytes:
+    data = bytearray(noisy_jpeg())
+    for index in range(data.index(b"\xff\xda") + 200, len(data) - 100, 50):
+        data[index] ^= 0x5A
+    return bytes(data)
+
+
+def png_with_damaged_pixels() -> bytes:
+    """A PNG whose compressed pixels are damaged but whose chunk CRC is right."""
+    buffer = io.BytesIO()
+    Image.effect_noise((200, 150), 80).convert("RGB").save(buffer, "PNG")
+    whole = buffer.getvalue()
+    start = whole.index(b"IDAT") - 4
+    length = struct.unpack(">I", whole[start:start + 4])[0]
+    pixels = bytearray(whole[start + 8:start + 8 + length])
+    for index in range(100, length, 97):
+        pixels[index] ^= 0x33
+    chunk = (struct.pack(">I", length) + b"IDAT" + bytes(pixels)
+             + struct.pack(">I", zlib.crc32(b"IDAT" + bytes(pixels))))
+    return whole[:start] + chunk + whole[start + 12 + length:]
+
+
+# What a phone camera writes into a photo, and must not reach the server's disk.
+CAMERA_MAKE = "PhoneCo X1"
+XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+              b'"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif='
+              b'"http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="35,3.025N"/></rdf:RDF></x:xmpmeta>')
+COMMENT = "taken at home, 3 Lanshan Rd"
+
+
+def camera_exif(orientation: int | None = None) -> Image.Exif:
+    """EXIF as a phone writes it: the camera, the time and the GPS position (35.05 N, 118.35 E)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = CAMERA_MAKE
+    exif[ExifTags.Base.DateTime] = "2026:12:06 09:41:00"
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (35.0, 3.0, 1.5)
+    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "E", (118.0, 21.0, 2.0)
+    return exif
+
+
+def photo_with_metadata(fmt: str, size=(64, 48), orientation: int | None = None,
+                        icc_profile: bytes | None = None) -> bytes:
+    """A picture carrying EXIF with GPS, XMP, and a comment (JPEG) or text chunks (PNG)."""
+    save = {"exif": camera_exif(orientation), "xmp": XMP_PACKET}
+    if fmt == "JPEG":
+        save["comment"] = COMMENT
+    if fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", COMMENT)
+        text.add_itxt("XML:com.adobe.xmp", XMP_PACKET.decode())
+        save = {"exif": save["exif"], "pnginfo": text}
+    if icc_profile:
+        save["icc_profile"] = icc_profile
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, fmt, **save)
+    data = buffer.getvalue()
+    assert CAMERA_MAKE.encode() in data and b"adobe:ns:meta" in data, "the metadata is in"
+    return data
 
 
 def sha(data: bytes) -> str:
@@ -167,6 +245,10 @@ def test_bytes_that_do_not_hash_to_the_address_are_400_and_not_kept(app, client,
     pytest.param(image_bytes("PNG")[:-20], id="png-without-its-end"),
     pytest.param(noisy_webp()[:-100], id="webp-without-its-end"),
     pytest.param(noisy_webp() + b"\0" * 64, id="webp-with-bytes-after-it"),
+    pytest.param(jpeg_with_damaged_scan(), id="jpeg-with-damaged-scan"),
+    pytest.param(png_with_damaged_pixels(), id="png-with-damaged-pixels-and-right-crc"),
+    pytest.param(webp_cut_inside(noisy_webp()), id="webp-lossy-cut-inside-right-lengths"),
+    pytest.param(webp_cut_inside(noisy_webp(lossless=True)), id="webp-lossless-cut-inside-right-lengths"),
 ])
 def test_anything_but_a_complete_jpeg_png_or_webp_is_400_not_an_image(app, client, db, login_as, data):
     headers = login_as(make_user(roles=["worker"]))
@@ -174,6 +256,34 @@ def test_anything_but_a_complete_jpeg_png_or_webp_is_400_not_an_image(app, clien
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["code"] == "not_an_image"
     assert_nothing_kept(app, db, sha(data))
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_an_animation_is_not_a_photo(app, client, db, login_as, fmt):
+    """Only its first frame would be checked and thumbnailed."""
+    headers = login_as(make_user(roles=["worker"]))
+    frames = [Image.new("RGB", (40, 30), color) for color in ((250, 0, 0), (0, 250, 0))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100)
+    data = buffer.getvalue()
+    response = put(client, headers, data)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "not_an_image"
+    assert_nothing_kept(app, db, sha(data))
+
+
+def test_a_multi_picture_jpeg_is_kept_as_its_first_picture(client, db, login_as):
+    """Phones write JPEGs with more pictures after the first (MPF: previews, depth maps)."""
+    headers = login_as(make_user(roles=["worker"]))
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(
+        buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (32, 24), (9, 9, 9))])
+    data = buffer.getvalue()
+    response = put(client, headers, data)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["content_type"] == "image/jpeg" and (body["width"], body["height"]) == (64, 48)
+    kept = client.get(f"{URL}/{sha(data)}", headers=headers).data
+    assert kept.count(b"\xff\xd8") == 1 and Image.open(io.BytesIO(kept)).format == "JPEG"
 
 
 @pytest.mark.parametrize("role", ["citizen", "clerk"])
@@ -395,6 +505,23 @@ def test_the_thumbnail_is_a_jpeg_at_most_320_px_on_its_longest_side(client, db, 
     assert _thumbnail(client, headers, image_bytes(fmt, size=size)).size == expected
 
 
+def test_the_thumbnail_is_made_at_upload_by_the_decode_that_checks_it(client, db, login_as):
+    headers = login_as(make_user(roles=["worker"]))
+    data = image_bytes("WEBP", size=(640, 480))
+    put(client, headers, data)
+    assert get_storage().exists(sha(data), THUMBNAIL)
+
+
+def test_an_image_kept_without_a_thumbnail_gets_one_on_first_request(client, db, login_as):
+    headers = login_as(make_user(roles=["worker"]))
+    data = image_bytes(size=(640, 480))
+    put(client, headers, data)
+    get_storage().delete(sha(data), THUMBNAIL)
+    response = client.get(f"{URL}/{sha(data)}/thumbnail", headers=headers)
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == (320, 240)
+    assert get_storage().exists(sha(data), THUMBNAIL)
+
+
 def test_the_thumbnail_is_made_once_and_kept(client, db, login_as):
     headers = login_as(make_user(roles=["worker"]))
     data = image_bytes(size=(640, 480))
@@ -524,25 +651,119 @@ def test_cleanup_removes_old_images_no_record_names_and_keeps_the_rest(app, clie
     assert db.session.get(Blob, sha(orphan)) is None
     assert db.session.get(Blob, sha(named)) is not None and db.session.get(Blob, sha(young)) is not None
     assert not get_storage().exists(sha(orphan)) and get_storage().exists(sha(named))
-    assert len(stored_files(app)) == files_before - 1
+    assert not get_storage().exists(sha(orphan), THUMBNAIL)
+    assert len(stored_files(app)) == files_before - 2  # the image and its thumbnail
 
 
-def test_a_webp_whose_pixels_are_damaged_gives_no_500_when_its_thumbnail_is_asked(app, client, db,
-                                                                                   login_as):
-    # Uploads check a WebP's structure and stated length, not every pixel (a full decode
-    # costs ~18 ms a photo). One damaged inside passes; its thumbnail must then be refused
-    # plainly, not fail with a 500.
-    import struct
-
-    headers = login_as(make_user("w1", roles=["worker"]))
-    whole = noisy_webp(size=(400, 300))
-    # The picture's data cut short, and both lengths (RIFF, VP8 chunk) told to match.
-    body = whole[20:-2000]
-    body = body[:len(body) // 2 * 2]
-    data = (b"RIFF" + struct.pack("<I", 12 + len(body)) + b"WEBP" + whole[12:16]
-            + struct.pack("<I", len(body)) + body)
-    uploaded = put(client, headers, data)
-    assert uploaded.status_code == 201, uploaded.get_json()
+def test_a_damaged_image_kept_before_uploads_were_decoded_gives_422_not_500(app, client, db,
+                                                                           login_as):
+    """Before uploads were decoded whole, a WebP was taken on its structure and stated
+    length; one damaged inside may be on disk, and its thumbnail is refused plainly."""
+    user = make_user("w1", roles=["worker"])
+    headers = login_as(user)
+    data = webp_cut_inside(noisy_webp(size=(400, 300)))
+    with get_storage().staging_path() as tmp_path:
+        tmp_path.write_bytes(data)
+        get_storage().put_file(sha(data), tmp_path)
+    db.session.add(Blob(sha256=sha(data), size_bytes=len(data), content_type="image/webp",
+                        width=400, height=300, uploader_id=user.id, created_at=services.utcnow()))
+    db.session.commit()
     response = client.get(f"{URL}/{sha(data)}/thumbnail", headers=headers)
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "not_an_image"
+
+
+# -- metadata --------------------------------------------------------------------------
+
+def stored(client, headers, data: bytes) -> bytes:
+    response = client.get(f"{URL}/{sha(data)}", headers=headers)
+    assert response.status_code == 200
+    return response.data
+
+
+def pixels(data: bytes) -> bytes:
+    return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_gps_camera_xmp_and_comments_are_not_kept(client, db, login_as, fmt):
+    headers = login_as(make_user(roles=["worker"]))
+    data = photo_with_metadata(fmt)
+    assert put(client, headers, data).status_code == 201
+    kept = stored(client, headers, data)
+    for secret in (CAMERA_MAKE.encode(), b"adobe:ns:meta", b"35,3.025N", COMMENT.encode()):
+        assert secret not in kept
+    image = Image.open(io.BytesIO(kept))
+    assert dict(image.getexif()) == {} and image.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert not {"xmp", "comment", "Comment", "XML:com.adobe.xmp"} & set(image.info)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_the_picture_itself_is_kept_as_sent_not_re_encoded(client, db, login_as, fmt):
+    headers = login_as(make_user(roles=["worker"]))
+    data = photo_with_metadata(fmt, size=(120, 90))
+    body = put(client, headers, data).get_json()
+    kept = stored(client, headers, data)
+    assert pixels(kept) == pixels(data)
+    assert body["size_bytes"] == len(kept) < len(data)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_turned_photo_keeps_its_orientation_and_nothing_else(client, db, login_as, fmt):
+    """EXIF orientation 6 (camera held upright): stored 400×200, seen 200×400 — still,
+    after the rest of the EXIF is gone."""
+    headers = login_as(make_user(roles=["worker"]))
+    data = photo_with_metadata(fmt, size=(400, 200), orientation=6)
+    body = put(client, headers, data).get_json()
+    assert (body["width"], body["height"]) == (200, 400)
+    kept = Image.open(io.BytesIO(stored(client, headers, data)))
+    assert dict(kept.getexif()) == {ExifTags.Base.Orientation: 6}
+    assert _thumbnail(client, headers, data).size == (160, 320)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_the_colour_profile_is_kept(client, db, login_as, fmt):
+    """How the colours are meant is part of the picture, not about the person."""
+    headers = login_as(make_user(roles=["worker"]))
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = photo_with_metadata(fmt, icc_profile=profile)
+    put(client, headers, data)
+    assert Image.open(io.BytesIO(stored(client, headers, data))).info.get("icc_profile") == profile
+
+
+def test_a_second_picture_after_a_jpeg_is_not_kept(client, db, login_as):
+    """Phones append more pictures after the first one's end (MPF: previews, depth maps),
+    each with its own EXIF."""
+    headers = login_as(make_user(roles=["worker"]))
+    first = image_bytes("JPEG", size=(64, 48))
+    data = first + photo_with_metadata("JPEG", size=(32, 24))
+    put(client, headers, data)
+    assert stored(client, headers, data) == first
+
+
+def test_the_address_stays_the_hash_of_the_bytes_sent(client, db, city, people, login_as):
+    """A phone names its photo offline by the hash of what it holds and retries the same
+    PUT until it hears back: the name stays that hash, the same bytes again are "already
+    there", and what is served under the name is the picture without its metadata."""
+    worker = people["worker"]
+    headers = login_as(worker)
+    data = photo_with_metadata("JPEG")
+    photo = add_photo(db, sha(data), region=city["D1S1C1G1"], uploader=worker)
+    first = put(client, headers, data)
+    assert first.status_code == 201 and first.get_json()["sha256"] == sha(data)
+    kept = stored(client, headers, data)
+    assert kept != data and sha(kept) != sha(data)
+    again = put(client, headers, data)
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    head = client.head(f"{URL}/{sha(data)}", headers=headers)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(kept))
+    db.session.expire_all()
+    assert db.session.get(Photo, photo.id).has_blob
+
+
+def test_an_apps_photo_is_kept_byte_for_byte(client, db, login_as):
+    """What the PWA sends (drawn on a canvas: upright, no metadata) needs no change."""
+    headers = login_as(make_user(roles=["worker"]))
+    for data in (noisy_webp(), noisy_jpeg()):
+        assert put(client, headers, data).get_json()["size_bytes"] == len(data)
+        assert stored(client, headers, data) == data
