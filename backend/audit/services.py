@@ -14,13 +14,12 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent
 from backend.common.paging import Page, paginate
-from backend.common.request_ids import current_request_id
+from backend.common.request_ids import current_client_address, current_request_id
 from backend.common.time import utcnow
 from backend.extensions import db
 
@@ -72,14 +71,13 @@ def record(action: str, *, actor=None, actor_name: str | None = None,
     (type, id). Nothing secret goes in `details`: never a password, never a token."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    in_request = has_request_context()
     target_type, target_id = target if target else (None, None)
     entry = AuditEvent(
         at=utcnow(), action=action,
         actor_id=getattr(actor, "id", None),
         actor_name=(actor_name if actor_name is not None else getattr(actor, "username", ""))[:64],
         target_type=target_type, target_id=str(target_id)[:64] if target_id is not None else None,
-        address=(request.remote_addr or None) if in_request else None,
+        address=current_client_address(),
         request_id=current_request_id(), details=details or {})
     db.session.add(entry)
     db.session.info.setdefault(_PENDING, []).append(_log_line(entry))

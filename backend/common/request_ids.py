@@ -25,6 +25,12 @@ def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
+def current_client_address() -> str | None:
+    """The client's address (the proxy's forwarded one behind TRUSTED_PROXIES), outside a
+    request None."""
+    return (request.remote_addr or None) if has_request_context() else None
+
+
 def _take_request_id() -> None:
     given = request.headers.get(HEADER)
     g.request_id = given if given and _SANE.match(given) else uuid.uuid4().hex
