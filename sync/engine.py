@@ -17,7 +17,7 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from sync.changelog import Change, SyncTables, last_seq, log_changes
+from sync.changelog import Change, LogState, SyncTables, log_changes, log_state
 from sync.cursor import Cursor, CursorCodec
 from sync.errors import Rejection, SyncRequestError
 from sync.protocol import Mutation, parse_push, parse_uuid
@@ -342,7 +342,7 @@ class Engine:
         else:
             pending.append(row)
         return ({"status": "applied", "version": 1, "record": self.to_record(collection, row)},
-                [Change(collection.name, mutation.id, 1, False, audience)])
+                [Change(collection.name, mutation.id, 1, False, audience, is_new=True)])
 
     def _update(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
                 current: dict) -> tuple[dict, list[Change]]:
@@ -484,10 +484,10 @@ class Engine:
         client = self._claim_client(conn, client_uuid, actor, now, lock=False)
         if not 1 <= limit <= self.max_pull_limit:
             raise SyncRequestError(400, "bad_limit", f"limit must be 1–{self.max_pull_limit}.")
-        top, horizon = last_seq(conn, self.tables)
+        state = log_state(conn, self.tables)
         signature = actor.scope.signature()
         if cursor_token is None:
-            cursor = Cursor(seq=0, snapshot=top, scope=signature, user=str(actor.user_id),
+            cursor = Cursor(seq=0, snapshot=state.top, scope=signature, user=str(actor.user_id),
                             client=str(client_uuid))
         else:
             cursor = self.codec.decode(cursor_token)
@@ -498,7 +498,7 @@ class Engine:
                 # scope (the ids that leave it, at least).
                 raise SyncRequestError(403, "cursor_not_yours",
                                        "This cursor belongs to another user or app install.")
-            if cursor.leaving is None and max(cursor.seq, cursor.snapshot) < horizon:
+            if cursor.leaving is None and max(cursor.seq, cursor.snapshot) < state.horizon:
                 raise SyncRequestError(410, "cursor_expired",
                                        "Changes this old were compacted; pull from scratch.")
         if cursor.scope != signature:
@@ -506,9 +506,9 @@ class Engine:
             cursor = replace(cursor, seq=0, snapshot=0, scope=signature,
                              leaving=cursor.leaving or cursor.scope)
         if cursor.leaving is not None:
-            page, cursor, has_more = self._leave_scope(conn, actor, cursor, limit, top)
+            page, cursor, has_more = self._leave_scope(conn, actor, cursor, limit, state.top)
         else:
-            page, cursor, has_more = self._changes(conn, actor.scope, cursor, limit)
+            page, cursor, has_more = self._changes(conn, actor.scope, cursor, limit, state)
         return {"changes": page, "cursor": self.codec.encode(cursor), "has_more": has_more,
                 "last_mid": client["last_mid"]}
 
@@ -530,22 +530,38 @@ class Engine:
         # Done leaving: a snapshot of the new scope follows.
         return page, replace(cursor, seq=0, snapshot=top, leaving=None), True
 
-    def _changes(self, conn: sa.Connection, scope: Scope, cursor: Cursor,
-                 limit: int) -> tuple[list[dict], Cursor, bool]:
+    def _changes(self, conn: sa.Connection, scope: Scope, cursor: Cursor, limit: int,
+                 state: LogState) -> tuple[list[dict], Cursor, bool]:
         changes = self.tables.changes
+        # Only up to the seq read with the counter: everything at or below it has committed,
+        # so that the changes and the departures read below are of the same moment, and no
+        # departure is passed over by a cursor moved on by a change that committed after it.
         rows = conn.execute(
             sa.select(changes.c.collection, changes.c.record_id, changes.c.seq,
                       changes.c.version, changes.c.deleted)
-            .where(changes.c.seq > cursor.seq, scope.clause(changes),
+            .where(changes.c.seq > cursor.seq, changes.c.seq <= state.top, scope.clause(changes),
                    # A tombstone from before this snapshot began is no news to its client.
                    sa.not_(sa.and_(changes.c.deleted.is_(True), changes.c.seq <= cursor.snapshot)))
             .order_by(changes.c.seq).limit(limit + 1)).all()
+        # Departures are rare: the counter says whether any is new to this cursor, so that a
+        # pull reads the departures table only then.
+        since = max(cursor.seq, cursor.snapshot)
+        departures = self._departures(conn, scope, since, state.top, limit) \
+            if state.departed > since and not scope.everything else []
+        if departures:
+            # Both are in seq order and the first limit + 1 of each were read: the first
+            # limit + 1 of the two merged are the first of all.
+            rows = sorted([*rows, *departures], key=lambda row: row.seq)[:limit + 1]
         more = len(rows) > limit
         rows = rows[:limit]
         records = self._fetch(conn, rows)
         page = []
         for row in rows:
             if self.registry.get(row.collection) is None:
+                continue
+            if row.deleted is None:  # a departure
+                page.append({"collection": row.collection, "id": str(row.record_id),
+                             "version": row.version, "deleted": True, "reason": "scope"})
                 continue
             version, record = records.get((row.collection, row.record_id), (row.version, None))
             if row.deleted or record is None:
@@ -557,12 +573,28 @@ class Engine:
         next_cursor = replace(cursor, seq=rows[-1].seq) if rows else cursor
         return page, next_cursor, more
 
+    def _departures(self, conn: sa.Connection, scope: Scope, since: int, top: int,
+                    limit: int) -> list:
+        """Records that left this scope after `since`: their old audience is in it and their
+        audience now is not. A record that came back (or whose new audience this scope also
+        covers) is not gone: its change in the log, later than the departure, brings it."""
+        departures, changes = self.tables.departures, self.tables.changes
+        query = (sa.select(departures.c.collection, departures.c.record_id, departures.c.seq,
+                           departures.c.version, sa.null().label("deleted"))
+                 .select_from(departures.outerjoin(changes, sa.and_(
+                     changes.c.collection == departures.c.collection,
+                     changes.c.record_id == departures.c.record_id)))
+                 .where(departures.c.seq > since, departures.c.seq <= top,
+                        scope.clause(departures), sa.not_(scope.clause(changes)))
+                 .order_by(departures.c.seq).limit(limit + 1))
+        return conn.execute(query).all()
+
     def _fetch(self, conn: sa.Connection,
                rows) -> dict[tuple[str, uuid.UUID], tuple[int, dict | None]]:
         """(version, record, None if deleted) of the records a page of changes names."""
         wanted: dict[str, list[uuid.UUID]] = {}
         for row in rows:
-            if not row.deleted:
+            if row.deleted is not None and not row.deleted:  # a departure's is None
                 wanted.setdefault(row.collection, []).append(row.record_id)
         found = {}
         for name, ids in wanted.items():

@@ -48,12 +48,27 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
 
 
 def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
-    """Every accepted status move goes on the case's timeline (traceable up, trackable down)."""
+    """A pin moved into another grid moves the case there; every accepted status move goes
+    on the case's timeline (traceable up, trackable down)."""
+    extra = _grid_of_moved_pin(ctx, current, changes) if {"lat", "lon"} & set(changes) else {}
     if "status" not in changes or changes["status"] == current["status"]:
-        return {}
+        return extra
     event = {"at": isoformat(ctx.now), "event": "status", "status": changes["status"],
              "from": current["status"], "by": str(ctx.actor.user_id)}
-    return {"timeline": [*(current.get("timeline") or []), event]}
+    return {**extra, "timeline": [*(current.get("timeline") or []), event]}
+
+
+def _grid_of_moved_pin(ctx: WriteContext, current: dict, changes: dict) -> dict:
+    """The case belongs to the grid its point is in, and so do those who see it: moved to
+    another grid, it leaves the old grid's phones and reaches the new grid's. Its code and
+    deadline stay (a case keeps its number)."""
+    place = ctx.remember("grid_locator", GridLocator).place(
+        changes.get("lat", current["lat"]), changes.get("lon", current["lon"]))
+    if place is None:
+        raise Rejection("outside_city", "The point is not inside any grid of the city.")
+    if place.grid_id == current["grid_id"]:
+        return {}
+    return {"grid_id": place.grid_id, "scope_path": place.path}
 
 
 def check_transition(_ctx: WriteContext, current: dict, changes: dict) -> None:

@@ -34,7 +34,7 @@ from backend.common import geo
 from backend.common.auth import RegionScope
 from backend.common.settings import process_cache, setting
 from backend.common.time import city_day_bounds
-from backend.errors import Invalid
+from backend.errors import Invalid, NotFound
 from backend.extensions import db
 from backend.patrol import coverage
 from backend.patrol.models import Patrol, TrackPoint
@@ -374,11 +374,19 @@ def _grid_out(region: Region | None) -> dict | None:
 
 
 def worker_day_tracks(scope: RegionScope, worker_id: uuid.UUID, day: date) -> dict:
-    """One worker's patrols of a city day, each with its points of that day in time order,
-    and the worker's grid: what the console draws and plays back."""
-    worker = accounts.get_account(scope, worker_id)
+    """One worker's patrols of a city day walked in the caller's region, each with its points
+    of that day in time order, and the grid to draw: what the console draws and plays back.
+
+    A patrol belongs to the grid it was walked in, as on the phones: a worker moved to
+    another grid leaves their earlier patrols to the supervisors of the old one, who may
+    still play them back, and brings none of them to the supervisors of the new one."""
+    worker = accounts.get_account(RegionScope(everything=True), worker_id)
+    worker_in_scope = scope.everything or bool(worker.region and scope.covers(worker.region.path))
     start, end = city_day_bounds(day)
-    patrols = _day_patrols(Patrol.worker_id == worker.id, start, end)
+    patrols = _day_patrols((Patrol.worker_id == worker.id) & scope.filter(Patrol.scope_path),
+                           start, end)
+    if not worker_in_scope and not patrols:
+        raise NotFound("No such account.")
     points = _day_points([p.id for p in patrols], start, end, trusted_only=False)
     items = []
     for patrol in patrols:
@@ -392,8 +400,11 @@ def worker_day_tracks(scope: RegionScope, worker_id: uuid.UUID, day: date) -> di
             "points": [[round(p.lat, 7), round(p.lon, 7),
                         round(p.recorded_at.timestamp() * 1000), p.accuracy_m, bool(p.is_jitter)]
                        for p in points[patrol.id]]})
+    # The worker's grid, or where they walked here when they work elsewhere now.
+    grid = worker.region if worker_in_scope else (
+        db.session.get(Region, patrols[0].grid_id) if patrols[0].grid_id else None)
     return {"worker": worker, "date": day, "time_zone": setting("CITY_TIMEZONE"),
-            "day_starts_at": start, "day_ends_at": end, "grid": _grid_out(worker.region),
+            "day_starts_at": start, "day_ends_at": end, "grid": _grid_out(grid),
             "point_fields": list(POINT_FIELDS), "patrols": items}
 
 

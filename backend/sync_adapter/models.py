@@ -76,6 +76,29 @@ class SyncCounter(db.Model):
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Tombstones up to this seq have been compacted away; older cursors get 410.
     horizon_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The newest departure's seq: a pull whose cursor is past it need not read departures.
+    departed_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class SyncDeparture(db.Model):
+    """A record that left an audience: its audience before a change that gave it another
+    (a case moved to another grid), numbered from the change log's sequence.
+
+    The change log keeps only a record's newest audience; pull serves a departure as a
+    `reason: scope` tombstone to whoever saw the record through the old audience and does
+    not through its audience now. Kept as long as tombstones (`flask sync compact`).
+    """
+
+    __tablename__ = "sync_departures"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    collection: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)
+    scope_path: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SyncConflict(db.Model):

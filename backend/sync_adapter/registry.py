@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from flask import Flask, current_app
 
 from backend.common.settings import process_cache, setting
-from backend.sync_adapter.models import SyncChange, SyncClient, SyncConflict, SyncCounter, SyncResult
+from backend.sync_adapter.models import (
+    SyncChange,
+    SyncClient,
+    SyncConflict,
+    SyncCounter,
+    SyncDeparture,
+    SyncResult,
+)
 from sync.changelog import SyncTables
 from sync.cursor import CursorCodec
 from sync.engine import Engine
@@ -32,7 +39,8 @@ def engine() -> Engine:
     if "sync_engine" not in cache:
         tables = SyncTables(clients=SyncClient.__table__, results=SyncResult.__table__,
                             changes=SyncChange.__table__, counter=SyncCounter.__table__,
-                            conflicts=SyncConflict.__table__)
+                            conflicts=SyncConflict.__table__,
+                            departures=SyncDeparture.__table__)
         key = ("cursor:" + setting("SECRET_KEY")).encode()
         cache["sync_engine"] = Engine(registry=current_app.extensions.get(_REGISTRY, Registry()),
                                       tables=tables, codec=CursorCodec(key),

@@ -16,7 +16,7 @@ from backend.common.paging import Page, paginate
 from backend.common.time import utcnow
 from backend.errors import AppError, BadRequest, Conflict, Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from backend.extensions import db
-from backend.sync_adapter.models import SyncChange, SyncConflict, SyncCounter, SyncResult
+from backend.sync_adapter.models import SyncChange, SyncConflict, SyncCounter, SyncDeparture, SyncResult
 from backend.sync_adapter.registry import engine
 from sync.changelog import Change
 from sync.errors import Rejection, SyncRequestError
@@ -167,19 +167,25 @@ def _restore(user, conflict: SyncConflict) -> None:
 # -- retention --------------------------------------------------------------------------
 
 def compact(retention_days: int) -> dict:
-    """Forget tombstones and per-mutation results older than the retention period.
+    """Forget tombstones, departures and per-mutation results older than the retention period.
 
-    Clients whose cursor is older than the newest forgotten tombstone get 410 and
-    re-snapshot (their outbox stays). Client rows themselves are kept: their last_mid
+    Clients whose cursor is older than the newest forgotten tombstone or departure get 410
+    and re-snapshot (their outbox stays). Client rows themselves are kept: their last_mid
     is what makes a very late retry a duplicate rather than a second apply.
     """
     horizon_time = utcnow() - timedelta(days=retention_days)
     old_tombstones = (SyncChange.deleted.is_(True)) & (SyncChange.changed_at <= horizon_time)
     horizon = db.session.scalar(select(func.max(SyncChange.seq)).where(old_tombstones))
     removed = db.session.execute(delete(SyncChange).where(old_tombstones)).rowcount
+    old_departures = SyncDeparture.changed_at <= horizon_time
+    departed = db.session.scalar(select(func.max(SyncDeparture.seq)).where(old_departures))
+    departures = db.session.execute(delete(SyncDeparture).where(old_departures)).rowcount
+    if departed is not None and (horizon is None or departed > horizon):
+        horizon = departed
     if horizon is not None:
         db.session.execute(update(SyncCounter).where(SyncCounter.id == 1, SyncCounter.horizon_seq < horizon)
                            .values(horizon_seq=horizon))
     results = db.session.execute(delete(SyncResult).where(SyncResult.created_at <= horizon_time)).rowcount
     db.session.commit()
-    return {"tombstones": removed, "results": results, "horizon_seq": horizon}
+    return {"tombstones": removed, "departures": departures, "results": results,
+            "horizon_seq": horizon}

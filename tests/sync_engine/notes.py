@@ -88,7 +88,18 @@ counter = sa.Table(
     "sync_counter", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False, default=0),
-    sa.Column("horizon_seq", sa.BigInteger, nullable=False, default=0))
+    sa.Column("horizon_seq", sa.BigInteger, nullable=False, default=0),
+    sa.Column("departed_seq", sa.BigInteger, nullable=False, default=0))
+departures = sa.Table(
+    "sync_departures", metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("collection", sa.String(32), nullable=False),
+    sa.Column("record_id", sa.Uuid, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("scope_path", sa.String(200)),
+    sa.Column("owner_id", sa.Uuid),
+    sa.Column("is_public", sa.Boolean, nullable=False, default=False),
+    sa.Column("changed_at", UTCDateTime))
 conflicts = sa.Table(
     "sync_conflicts", metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
@@ -112,7 +123,7 @@ conflicts = sa.Table(
     sa.Column("resolution", sa.String(24)))
 
 SYNC_TABLES = SyncTables(clients=clients, results=results, changes=changes, counter=counter,
-                         conflicts=conflicts)
+                         conflicts=conflicts, departures=departures)
 
 
 def synced_columns() -> list[sa.Column]:

@@ -124,3 +124,38 @@ def test_a_crash_between_apply_and_reply_then_a_retry_applies_once(app, client, 
     assert [r["status"] for r in body["results"]] == ["applied", "applied"]
     assert phone.push(mutations=[{**m} for m in []]) is not None
     assert _count(db) == 2
+
+
+@pytest.mark.postgresql_only
+def test_a_move_committed_while_a_pull_reads_is_not_passed_over(app, field_city, db):
+    """Guarantee 6 under concurrency. A pull reads the counter, then a push commits that
+    moves a case out of w1's grid and adds another there; the pull's query of changes
+    would see the new case, past the move's removal. The removal must still reach w1."""
+    reporter = Phone(app.test_client(), "w2")
+    moving = reporter.create("reports", report_fields())
+    reporter.push()
+    reporter.pull()
+    w1 = Phone(app.test_client(), "w1")
+    w1.pull()
+    assert moving in w1.held("reports")
+    lat, lon = G3
+    reporter.update("reports", moving, {"lat": lat, "lon": lon})
+    newcomer = reporter.create("reports", report_fields(description="committed meanwhile"))
+    fired = []
+
+    def push_meanwhile(_conn, _cursor, statement, *_args) -> None:
+        if not fired and statement.lstrip().startswith("SELECT sync_changes.collection") \
+                and "ORDER BY sync_changes.seq" in statement:
+            fired.append(True)
+            pusher = threading.Thread(target=reporter.push)
+            pusher.start()
+            pusher.join(15)
+
+    event.listen(db.engine, "before_cursor_execute", push_meanwhile)
+    try:
+        w1.pull()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", push_meanwhile)
+    assert fired and reporter.outbox == []
+    w1.pull()
+    assert moving not in w1.held("reports") and newcomer in w1.held("reports")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import G1, G2
+from tests.factories import G1, G2, G3
 from tests.helpers import report_fields
 from tests.sync_client import Phone
 
@@ -29,7 +29,8 @@ def test_a_worker_moved_to_another_grid_loses_the_old_grid_and_gets_the_new(clie
 
 
 def test_records_leaving_scope_through_an_edit_are_removed(client, field_city):
-    """A report re-pointed (by the server) to another grid leaves the first grid's phones."""
+    """A report deleted by its reporter leaves the phones of its grid (a move to another
+    grid: tests/engine/incidents/test_report_moved_to_another_grid.py)."""
     w2 = Phone(client, "w2")
     w1 = Phone(client, "w1")
     rid = w2.create("reports", report_fields(G1))
@@ -63,6 +64,26 @@ def test_compaction_sends_old_cursors_back_to_a_snapshot_without_losing_the_outb
     assert rid not in boss.held("reports") and boss.outbox == [pending]
     result = boss.push()["results"][0]
     assert result["status"] == "merged" and result["conflict"][0]["kind"] == "delete_wins"
+
+
+def test_compaction_forgets_old_departures_and_sends_older_cursors_to_a_snapshot(
+        app, client, field_city):
+    reporter, old_grid = Phone(client, "w2"), Phone(client, "w1")
+    rid = reporter.create("reports", report_fields(G1))
+    reporter.push()
+    reporter.pull()
+    old_grid.pull()
+    lat, lon = G3
+    reporter.update("reports", rid, {"lat": lat, "lon": lon})
+    reporter.push()
+    stale_cursor = old_grid.cursor
+    result = app.test_cli_runner().invoke(args=["sync", "compact", "--days", "0"])
+    assert result.exit_code == 0 and "'departures': 1" in result.output
+    response = client.get("/api/v1/sync/pull", headers=old_grid.headers,
+                          query_string={"client_id": old_grid.client_id, "cursor": stale_cursor})
+    assert response.status_code == 410 and response.get_json()["error"]["code"] == "cursor_expired"
+    old_grid.pull()  # 410 → pull from scratch
+    assert rid not in old_grid.held("reports")
 
 
 def test_compaction_keeps_exactly_once_for_late_retries(app, client, field_city, db):
