@@ -187,6 +187,7 @@ def register_api(app: Flask) -> None:
     from backend.departments.api import departments_blp
     from backend.extensions import api
     from backend.health.api import health_blp
+    from backend.incidents.api import cases_blp
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
     from backend.posts.api import posts_blp
@@ -195,7 +196,8 @@ def register_api(app: Flask) -> None:
     from backend.sync_adapter.schemas import MutationIn, PushIn
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
-                      blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp):
+                      blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
+                      cases_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

@@ -93,6 +93,9 @@ class Config:
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"
 
+    # How long after closing a supervisor may reopen a case (the result did not hold).
+    CASE_REOPEN_WINDOW_H = _env_int("CASE_REOPEN_WINDOW_H", 7 * 24)
+
     # argon2id at OWASP's recommended cost (19 MiB, 2 passes, 1 lane); a stored hash of a
     # lower cost, or of the scrypt used before, is replaced at the next sign-in. Tests lower
     # the cost for speed.

@@ -365,7 +365,8 @@ class Engine:
         transitions = {k: v for k, v in values.items() if k in workflow_fields and v != current[k]}
         if transitions:
             try:
-                collection.workflow.check(ctx, current, transitions)
+                read = {k: values[k] for k in collection.workflow.reads if k in values}
+                collection.workflow.check(ctx, current, {**read, **transitions})
                 applied.update(transitions)
             except Rejection as rejection:
                 if set(values) <= set(workflow_fields):

@@ -101,6 +101,9 @@ class Workflow:
     fields: tuple[str, ...]
     # (ctx, current record, requested changes of workflow fields) → None, or a Rejection to raise
     check: Callable[[WriteContext, dict, dict], None]
+    # Other fields the check reads from the same mutation (a note a move requires); they are
+    # passed along with the workflow fields but decided as usual.
+    reads: tuple[str, ...] = ()
 
 
 def _no_extra(_ctx: WriteContext, _values: dict) -> dict:

@@ -91,11 +91,21 @@ def make_category(code: str = "road.pothole", *, time_limit_h: int = 48):
     return category
 
 
+def make_department(code: str = "CGJ", name: str = "城管局"):
+    from backend.departments.services import add_department
+
+    department = add_department(code=code, name=name)
+    db.session.commit()
+    return department
+
+
 def make_user(username: str | None = None, *, roles=("citizen",), region: Region | None = None,
-              password: str = PASSWORD, is_active: bool = True, display_name: str = "") -> User:
+              password: str = PASSWORD, is_active: bool = True, display_name: str = "",
+              department=None) -> User:
     user = User(username=username or f"user{uuid.uuid4().hex[:8]}", display_name=display_name,
                 password_hash=hash_password(password), is_active=is_active,
-                region_id=region.id if region else None)
+                region_id=region.id if region else None,
+                department_id=department.id if department else None)
     user.set_roles(roles)
     db.session.add(user)
     db.session.commit()

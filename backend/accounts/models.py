@@ -32,6 +32,10 @@ class User(db.Model):
     region_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("regions.id", ondelete="RESTRICT"), index=True
     )
+    # Department staff's department: they handle the cases dispatched to it.
+    department_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

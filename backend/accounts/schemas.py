@@ -41,6 +41,8 @@ class UserOut(ma.Schema):
     roles = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(ROLES)),
                            attribute="role_list", required=True)
     region_id = ma.fields.UUID(allow_none=True, required=True)
+    department_id = ma.fields.UUID(allow_none=True, required=True, metadata={
+        "description": "Department staff's department (职能部门); null for everyone else."})
 
 
 class MeOut(UserOut):
@@ -84,6 +86,8 @@ class AccountCreateIn(ma.Schema):
     display_name = ma.fields.String(validate=ma.validate.Length(max=100), load_default="")
     phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
     region_id = ma.fields.UUID(allow_none=True, load_default=None)
+    department_id = ma.fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "Required for department staff, refused for everyone else."})
     is_active = ma.fields.Boolean(load_default=True)
 
 
@@ -92,6 +96,7 @@ class AccountUpdateIn(ma.Schema):
     phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
     roles = _roles()
     region_id = ma.fields.UUID(allow_none=True)
+    department_id = ma.fields.UUID(allow_none=True)
     is_active = ma.fields.Boolean()
     password = ma.fields.String(
         load_only=True, validate=ma.validate.Length(max=256),

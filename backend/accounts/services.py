@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts import passwords, tokens
 from backend.accounts.models import AuthSession, LoginThrottle, User
 from backend.audit import services as audit
-from backend.common.auth import ADMIN, ROLES, SUPERVISOR, WORKER, RegionScope
+from backend.common.auth import ADMIN, DEPARTMENT, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import setting
 from backend.common.time import utcnow
 from backend.common.transactions import commit_or_conflict
+from backend.departments import services as departments
 from backend.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db
 from backend.regions import services as regions
@@ -229,7 +230,7 @@ def describe_me(user: User) -> dict:
     return {
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "role_list": user.role_list,
-        "region_id": user.region_id,
+        "region_id": user.region_id, "department_id": user.department_id,
         "region": ({**_region_brief(user.region), "path": [_region_brief(r) for r in lineage]}
                    if user.region else None),
     }
@@ -316,12 +317,13 @@ def create_account(actor: User | None, **fields) -> User:
 def _account_facts(user: User) -> dict:
     return {"username": user.username, "roles": user.role_list,
             "region_id": str(user.region_id) if user.region_id else None,
+            "department_id": str(user.department_id) if user.department_id else None,
             "is_active": user.is_active}
 
 
 def add_account(*, username: str, password: str, roles: list[str], display_name: str = "",
                 phone: str | None = None, region_id: uuid.UUID | None = None,
-                is_active: bool = True) -> User:
+                department_id: uuid.UUID | None = None, is_active: bool = True) -> User:
     """Check and add an account to the caller's transaction (no commit)."""
     name = normalize_username(username)
     if not USERNAME_PATTERN.match(name):
@@ -333,6 +335,7 @@ def add_account(*, username: str, password: str, roles: list[str], display_name:
                 password_hash=passwords.hash_password(password), is_active=is_active)
     user.set_roles(roles)
     user.region = _binding_region(user.role_names, region_id)
+    user.department_id = _binding_department(user.role_names, department_id)
     db.session.add(user)
     return user
 
@@ -351,6 +354,8 @@ def update_account(actor: User, user_id: uuid.UUID, changes: dict) -> User:
         user.set_roles(changes["roles"])
     region_id = changes.get("region_id", user.region_id)
     user.region = _binding_region(user.role_names, region_id)
+    user.department_id = _binding_department(user.role_names,
+                                             changes.get("department_id", user.department_id))
     if "password" in changes:
         check_new_password(changes["password"], user.username)
         user.password_hash = passwords.hash_password(changes["password"])
@@ -374,6 +379,9 @@ def _audit_account_changes(actor: User, user: User, before: dict, *, password_se
         audit.record(audit.ROLES_CHANGED, actor=actor, target=target, details=roles["roles"])
     if region := changed("region_id"):
         audit.record(audit.REGION_CHANGED, actor=actor, target=target, details=region["region_id"])
+    if department := changed("department_id"):
+        audit.record(audit.DEPARTMENT_CHANGED, actor=actor, target=target,
+                     details=department["department_id"])
     if before["is_active"] != after["is_active"]:
         audit.record(audit.ACCOUNT_ENABLED if after["is_active"] else audit.ACCOUNT_DISABLED,
                      actor=actor, target=target)
@@ -403,3 +411,17 @@ def _binding_region(role_names: set[str], region_id) -> Region | None:
         raise Invalid("A grid worker is bound to a grid, not a larger region.",
                       code="worker_needs_grid")
     return region
+
+
+def _binding_department(role_names: set[str], department_id) -> uuid.UUID | None:
+    """Department staff belong to one department; nobody else belongs to any."""
+    if DEPARTMENT not in role_names:
+        if department_id is not None:
+            raise Invalid("Only department staff belong to a department.",
+                          code="department_not_allowed")
+        return None
+    if department_id is None:
+        raise Invalid("Department staff must belong to a department.", code="department_required")
+    if departments.find_department(department_id) is None:
+        raise Invalid("The department does not exist.", code="unknown_department")
+    return department_id

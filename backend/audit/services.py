@@ -37,16 +37,18 @@ ACCOUNT_CREATED = "account.created"
 ACCOUNT_UPDATED = "account.updated"
 ROLES_CHANGED = "account.roles_changed"
 REGION_CHANGED = "account.region_changed"
+DEPARTMENT_CHANGED = "account.department_changed"
 ACCOUNT_DISABLED = "account.disabled"
 ACCOUNT_ENABLED = "account.enabled"
 PASSWORD_RESET = "account.password_reset"
 CONFLICT_RESTORED = "sync.conflict_restored"
 CONFLICT_ACCEPTED = "sync.conflict_accepted"
+CASE_ACTION = "case.action"
 
 ACTIONS = (SIGN_IN, SIGN_IN_FAILED, LOCKED_OUT, SIGN_OUT, TOKEN_REUSED, PASSWORD_CHANGED,
            PASSWORD_CHANGE_FAILED, ACCOUNT_CREATED, ACCOUNT_UPDATED, ROLES_CHANGED,
-           REGION_CHANGED, ACCOUNT_DISABLED, ACCOUNT_ENABLED, PASSWORD_RESET,
-           CONFLICT_RESTORED, CONFLICT_ACCEPTED)
+           REGION_CHANGED, DEPARTMENT_CHANGED, ACCOUNT_DISABLED, ACCOUNT_ENABLED, PASSWORD_RESET,
+           CONFLICT_RESTORED, CONFLICT_ACCEPTED, CASE_ACTION)
 AREAS = tuple(sorted({action.split(".")[0] for action in ACTIONS}))
 
 _PENDING = "civicgrid.audit.pending"

@@ -18,8 +18,10 @@ from backend.errors import Forbidden
 from backend.extensions import db
 
 ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN = "admin", "supervisor", "worker", "clerk", "citizen"
-ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN)
-STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK)
+# Staff of a department (职能部门) that handles the cases dispatched to it.
+DEPARTMENT = "department"
+ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN, DEPARTMENT)
+STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, DEPARTMENT)
 
 
 @dataclass(frozen=True)

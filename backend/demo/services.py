@@ -81,6 +81,7 @@ class DemoAccount:
     display_name: str
     roles: tuple[str, ...]
     region_code: str | None = None
+    department_code: str | None = None
 
 
 DEMO_ACCOUNTS = (
@@ -92,6 +93,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("worker2", "李娜", ("worker",), "371311001001002"),
     DemoAccount("worker3", "王强", ("worker",), "371302002002003"),
     DemoAccount("clerk1", "王芳", ("clerk",)),
+    DemoAccount("dept1", "城管局 赵磊", ("department",), department_code="CGJ"),
     DemoAccount("citizen1", "刘洋", ("citizen",)),
     DemoAccount("citizen2", "陈静", ("citizen",)),
 )
@@ -148,13 +150,20 @@ def load_demo_city() -> dict:
         summary = import_regions(features, tolerance=setting("REGION_CONTAINMENT_TOLERANCE"))
         added["regions"] = summary.total
     region_ids = {code: id_ for code, id_ in db.session.execute(select(Region.code, Region.id))}
+    if db.session.scalar(select(Department.id).limit(1)) is None:
+        for code, name in DEMO_DEPARTMENTS:
+            departments.add_department(code=code, name=name)
+            added["departments"] += 1
+    department_ids = {code: id_ for code, id_ in db.session.execute(
+        select(Department.code, Department.id))}
     password = setting("DEMO_PASSWORD")
     for account in DEMO_ACCOUNTS:
         if db.session.scalar(select(User.id).where(User.username == account.username)):
             continue
         accounts.add_account(username=account.username, password=password, roles=list(account.roles),
                              display_name=account.display_name,
-                             region_id=region_ids.get(account.region_code))
+                             region_id=region_ids.get(account.region_code),
+                             department_id=department_ids.get(account.department_code))
         added["accounts"] += 1
     if db.session.scalar(select(Category.id).limit(1)) is None:
         for code, name, name_en in DEMO_CATEGORY_GROUPS:
@@ -164,10 +173,6 @@ def load_demo_city() -> dict:
             incidents.add_category(code=code, name=name, name_en=name_en, time_limit_h=hours,
                                    parent_code=code.split(".")[0])
             added["categories"] += 1
-    if db.session.scalar(select(Department.id).limit(1)) is None:
-        for code, name in DEMO_DEPARTMENTS:
-            departments.add_department(code=code, name=name)
-            added["departments"] += 1
     if db.session.scalar(select(Hall.id).limit(1)) is None:
         queue.add_hall(**DEMO_HALL)
         added["halls"] += 1

@@ -50,6 +50,7 @@ class DepartmentById(MethodView):
 
     @auth_required(ADMIN)
     @departments_blp.response(204)
+    @departments_blp.alt_response(409, description="It still has staff accounts or cases.")
     def delete(self, department_id: uuid.UUID):
         """Remove a department; administrators only."""
         services.delete_department(department_id)

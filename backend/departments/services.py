@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.common.paging import Page, paginate
 from backend.common.time import utcnow
@@ -31,8 +32,12 @@ def list_departments(*, q: str | None = None, page: int = 1, per_page: int = 50)
     return paginate(query, page, per_page)
 
 
+def find_department(department_id: uuid.UUID) -> Department | None:
+    return db.session.get(Department, department_id)
+
+
 def get_department(department_id: uuid.UUID) -> Department:
-    department = db.session.get(Department, department_id)
+    department = find_department(department_id)
     if department is None:
         raise NotFound("No such department.")
     return department
@@ -79,10 +84,17 @@ def update_department(department_id: uuid.UUID, changes: dict) -> Department:
 
 
 def delete_department(department_id: uuid.UUID) -> None:
-    """Remove a department; phones drop it on their next pull."""
+    """Remove a department that has no staff and no cases; phones drop it on their next pull."""
     department = get_department(department_id)
     department.version += 1  # the tombstone's version, newer than any copy a phone holds
     change = department_change(department, deleted=True)
     db.session.delete(department)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Staff accounts or cases point to it (foreign keys): it stays, and the admin is told.
+        db.session.rollback()
+        raise Conflict("The department still has staff accounts or cases; move them first.",
+                       code="department_in_use") from error
     log_reference_changes("departments", [change])
     db.session.commit()

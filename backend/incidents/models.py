@@ -23,6 +23,8 @@ class Category(SyncedRecord, db.Model):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     parent_code: Mapped[str | None] = mapped_column(String(64))
     time_limit_h: Mapped[int] = mapped_column(Integer, default=72)
+    # Whoever handles a case of this kind shows the result: "after" photos are required.
+    after_photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Report(SyncedRecord, db.Model):
@@ -39,6 +41,8 @@ class Report(SyncedRecord, db.Model):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     location_adjusted: Mapped[bool] = mapped_column(Boolean, default=False)
     photos: Mapped[list] = mapped_column(JSON, default=list)
+    # "After" photos: the result of handling, or of closing on the spot (sha256 list).
+    after_photos: Mapped[list] = mapped_column(JSON, default=list)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Server-owned
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -50,6 +54,14 @@ class Report(SyncedRecord, db.Model):
     # Server-owned: what happened to the case and when, oldest first
     # ([{"at", "event", "status"?, "by"?}]); it syncs back so the phone can show it offline.
     timeline: Mapped[list] = mapped_column(JSON, default=list)
+    # Server-owned, moved by the case's actions (see workflow.py): who handles it now — the
+    # street, or the district once escalated; the department or grid worker it is
+    # dispatched to; when it was closed (a supervisor may reopen it for a while).
+    tier: Mapped[str] = mapped_column(String(16), default="street")
+    department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"),
+                                                            index=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseCounter(db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from backend.common.paging import PageArgs
 from backend.common.schemas import Latitude, Longitude, sha256_hex
 from backend.incidents import workflow
 
@@ -32,6 +33,69 @@ class ReportFields(ma.Schema):
     location_adjusted = StrictBoolean(load_default=False)
     photos = ma.fields.List(sha256_hex(), load_default=list,
                             validate=ma.validate.Length(max=MAX_PHOTOS))
+    # The result: of closing on the spot, or of handling a case dispatched back to the worker.
+    after_photos = ma.fields.List(sha256_hex(), validate=ma.validate.Length(max=MAX_PHOTOS))
     reported_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
     status = ma.fields.String(validate=ma.validate.OneOf(workflow.STATUSES))
     note = ma.fields.String(validate=ma.validate.Length(max=2000))
+
+
+# -- cases over HTTP -------------------------------------------------------------------------
+
+class CaseListArgs(PageArgs):
+    status = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(workflow.STATUSES)),
+                            metadata={"description": "One or more statuses (repeat the parameter)."})
+    overdue = ma.fields.Boolean(metadata={"description": "Open and past the deadline (or not)."})
+    region_id = ma.fields.UUID(metadata={"description": "Cases in this region's subtree."})
+    category = ma.fields.String(validate=ma.validate.Length(min=1, max=64), metadata={
+        "description": "A category code, or a main class (road) for all its categories."})
+    department_id = ma.fields.UUID(metadata={"description": "Dispatched to this department."})
+    q = ma.fields.String(validate=ma.validate.Length(min=1, max=40),
+                         metadata={"description": "Part of the case code."})
+
+
+class CaseOut(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    code = ma.fields.String(allow_none=True, required=True)
+    status = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    grid_id = ma.fields.UUID(allow_none=True, required=True)
+    lat = ma.fields.Float(required=True)
+    lon = ma.fields.Float(required=True)
+    photos = ma.fields.List(ma.fields.String(), required=True)
+    after_photos = ma.fields.List(ma.fields.String(), required=True)
+    reported_at = ma.fields.DateTime(required=True)
+    deadline_at = ma.fields.DateTime(allow_none=True, required=True)
+    overdue = ma.fields.Boolean(required=True)
+    reporter_id = ma.fields.UUID(required=True)
+    tier = ma.fields.String(required=True, metadata={
+        "description": "Who handles it: the street, or the district once escalated."})
+    department_id = ma.fields.UUID(allow_none=True, required=True)
+    assignee_id = ma.fields.UUID(allow_none=True, required=True, metadata={
+        "description": "The grid worker it is dispatched back to (网格微循环)."})
+    closed_at = ma.fields.DateTime(allow_none=True, required=True)
+    version = ma.fields.Integer(required=True)
+    actions = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "What the caller may do with it now (the console's buttons)."})
+
+
+class CaseDetailOut(CaseOut):
+    timeline = ma.fields.List(ma.fields.Dict(), required=True, metadata={
+        "description": "What happened, oldest first: {at, event, action, from, status, by, "
+                       "by_name, role, note, photos, lat, lon, department_id, assignee_id}."})
+
+
+class CaseActionIn(ma.Schema):
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(list(workflow.ACTIONS)))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    photos = ma.fields.List(sha256_hex(), load_default=list,
+                            validate=ma.validate.Length(max=MAX_PHOTOS),
+                            metadata={"description": "\"After\" photos (sha256 of uploaded blobs)."})
+    department_id = ma.fields.UUID(allow_none=True, load_default=None,
+                                   metadata={"description": "dispatch: to this department."})
+    worker_id = ma.fields.UUID(allow_none=True, load_default=None,
+                               metadata={"description": "dispatch: back to this grid worker."})
+    lat = Latitude(allow_none=True, load_default=None,
+                   metadata={"description": "Where the action was taken (optional)."})
+    lon = Longitude(allow_none=True, load_default=None)

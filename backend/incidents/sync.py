@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER
+from backend.common.settings import setting
 from backend.common.time import isoformat
-from backend.incidents import services, workflow
+from backend.incidents import cases, services, workflow
 from backend.incidents.models import Category, Report
 from backend.incidents.schemas import ReportFields
 from backend.regions.services import GridLocator
@@ -53,8 +54,16 @@ def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
     extra = _grid_of_moved_pin(ctx, current, changes) if {"lat", "lon"} & set(changes) else {}
     if "status" not in changes or changes["status"] == current["status"]:
         return extra
-    event = {"at": isoformat(ctx.now), "event": "status", "status": changes["status"],
-             "from": current["status"], "by": str(ctx.actor.user_id)}
+    old, new = current["status"], changes["status"]
+    action = workflow.ACTION_OF_MOVE.get((old, new))
+    event = {"at": isoformat(ctx.now), "event": "action", "action": action, "from": old,
+             "status": new, "by": str(ctx.actor.user_id), "via": "sync"}
+    if note := (changes.get("note") or "").strip():
+        event["note"] = note
+    if new == "closed":
+        extra["closed_at"] = ctx.now
+    elif old == "closed":
+        extra["closed_at"] = None
     return {**extra, "timeline": [*(current.get("timeline") or []), event]}
 
 
@@ -71,12 +80,40 @@ def _grid_of_moved_pin(ctx: WriteContext, current: dict, changes: dict) -> dict:
     return {"grid_id": place.grid_id, "scope_path": place.path}
 
 
-def check_transition(_ctx: WriteContext, current: dict, changes: dict) -> None:
-    new = changes["status"]
-    if not workflow.can_move(current["status"], new):
-        raise Rejection("invalid_transition",
-                        f"A {current['status']} case cannot become {new}.",
-                        {"from": current["status"], "to": new})
+# Actions that need what a status alone cannot carry (a department, a worker, the tier) are
+# taken in the console, not by writing a status from a phone.
+CONSOLE_ONLY_ACTIONS = frozenset({"dispatch", "escalate"})
+
+
+def check_transition(ctx: WriteContext, current: dict, changes: dict) -> None:
+    """A phone's status move is an action of the role table (workflow.py), judged as the API
+    judges it: by the case's state and the mover's role when it syncs, never by when it was
+    made offline."""
+    old, new = current["status"], changes["status"]
+    action = workflow.ACTION_OF_MOVE.get((old, new))
+    if action is None or action in CONSOLE_ONLY_ACTIONS:
+        raise Rejection("invalid_transition", f"A {old} case cannot become {new} here.",
+                        {"from": old, "to": new, "status": old})
+    path = ctx.actor.home_path or ctx.actor.scope.path_prefix
+    person = workflow.Person(user_id=ctx.actor.user_id, roles=ctx.actor.roles,
+                             region_path=path, region_level=cases.level_of_path(path))
+    verdict = workflow.judge(action, person, workflow.CaseFacts.of(current), now=ctx.now,
+                             reopen_window=timedelta(hours=setting("CASE_REOPEN_WINDOW_H")))
+    if not verdict.allowed:
+        raise Rejection(verdict.code, verdict.message, {"from": old, "to": new, "status": old})
+    rule = workflow.ACTIONS[action]
+    if rule.note_required and not (changes.get("note") or "").strip():
+        raise Rejection("note_required", f"'{action}' needs a note.", {"action": action})
+    after_photos = changes.get("after_photos", current.get("after_photos")) or []
+    if not after_photos and (rule.photos_required == "always" or (
+            rule.photos_required == "category" and _category(ctx, current["category"]).get(
+                "after_photo_required"))):
+        raise Rejection("photos_required", f"'{action}' needs an \"after\" photo.",
+                        {"action": action})
+
+
+def _category(ctx: WriteContext, code: str) -> dict:
+    return ctx.remember(("category", code), lambda: services.find_category(ctx.conn, code)) or {}
 
 
 def may_write_report(ctx: WriteContext, record: dict | None, op: str) -> bool:
@@ -89,7 +126,8 @@ def may_write_report(ctx: WriteContext, record: dict | None, op: str) -> bool:
         return True
     mine = record["reporter_id"] == ctx.actor.user_id
     if op == "update":
-        return mine or SUPERVISOR in roles
+        # The grid worker a case is dispatched back to reports its handling.
+        return mine or SUPERVISOR in roles or record.get("assignee_id") == ctx.actor.user_id
     return mine and record["status"] == "reported"
 
 
@@ -101,8 +139,10 @@ COLLECTIONS = [
     Collection(name="categories", table=Category.__table__, rule=REFERENCE,
                to_record=category_record),
     Collection(name="reports", table=Report.__table__, rule=MERGE, schema=ReportFields,
-               server_fields=("code", "grid_id", "deadline_at", "reporter_id", "timeline"),
+               server_fields=("code", "grid_id", "deadline_at", "reporter_id", "timeline",
+                              "tier", "department_id", "assignee_id", "closed_at"),
                audience=report_audience, prepare_create=prepare_report,
                prepare_update=update_report, can_write=may_write_report,
-               workflow=Workflow(fields=("status",), check=check_transition)),
+               workflow=Workflow(fields=("status",), check=check_transition,
+                                 reads=("note", "after_photos"))),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request, send_file
 from flask.views import MethodView
 
-from backend.common.auth import ADMIN, SUPERVISOR, WORKER, auth_required, current_user
+from backend.common.auth import ADMIN, DEPARTMENT, SUPERVISOR, WORKER, auth_required, current_user
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.extensions import Blueprint
@@ -46,7 +46,8 @@ def _send(found: services.BlobFile) -> Response:
     return response
 
 
-UPLOADER_ROLES = (WORKER, SUPERVISOR, ADMIN)
+# Those who attach photos: workers to reports, department staff to a handled case's result.
+UPLOADER_ROLES = (WORKER, SUPERVISOR, ADMIN, DEPARTMENT)
 
 
 @blobs_blp.route("/<sha>", parameters=[SHA256_PARAMETER])

@@ -6,7 +6,7 @@ import { authed } from "../app/api.js";
 import { formatTime, h } from "../app/ui/dom.js";
 import { errorMessage } from "../app/i18n.js";
 
-export const AREAS = ["auth", "account", "sync"];
+export const AREAS = ["auth", "account", "case", "sync"];
 export const PER_PAGE = 50;
 
 /** The query string for a filter form's values: empty fields left out; "from" and "to" are
@@ -38,6 +38,8 @@ export function describeDetails(event, t) {
       return `${d.username} · ${(d.roles || []).map((r) => t(`role.${r}`)).join("、")}`;
     case "account.updated":
       return Object.entries(d).map(([field, { from, to }]) => `${t(`audit.field.${field}`)}: ${from ?? ""} → ${to ?? ""}`).join("; ");
+    case "case.action":
+      return `${d.code || ""} · ${t(`status.${d.from}`)} → ${t(`status.${d.to}`)} (${t(`case.action.${d.action}`)})`;
     case "sync.conflict_restored":
     case "sync.conflict_accepted":
       return `${t(`collection.${d.collection}`)} · ${d.field ? t(`field.${d.field}`) : t(`conflict.kind.${d.kind}`)}`;

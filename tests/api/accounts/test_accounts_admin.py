@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from tests.factories import make_user
+from tests.factories import make_department, make_user
+from tests.helpers import assert_json_error
 
 
 @pytest.fixture
@@ -126,3 +127,36 @@ def test_account_list_pages(client, db, admin_headers):
         make_user(f"user{i}")
     body = client.get("/api/v1/accounts?per_page=2&page=2", headers=admin_headers).get_json()
     assert body["total"] == 6 and body["pages"] == 3 and len(body["items"]) == 2
+
+
+def test_department_staff_belong_to_one_department(client, db, admin_headers, login_as):
+    city_management = make_department("CGJ", "城管局")
+    response = client.post("/api/v1/accounts", headers=admin_headers, json={
+        "username": "dept9", "password": "handle it 99", "roles": ["department"],
+        "department_id": str(city_management.id)})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["department_id"] == str(city_management.id)
+    me = client.get("/api/v1/me", headers=login_as("dept9", "handle it 99")).get_json()
+    assert me["department_id"] == str(city_management.id) and me["roles"] == ["department"]
+
+
+@pytest.mark.parametrize("roles,department,code", [
+    (["department"], None, "department_required"),
+    (["department"], "unknown", "unknown_department"),
+    (["citizen"], "known", "department_not_allowed"),
+])
+def test_department_binding_is_checked(client, db, admin_headers, roles, department, code):
+    known = make_department()
+    department_id = {None: None, "known": str(known.id), "unknown": str(uuid.uuid4())}[department]
+    response = client.post("/api/v1/accounts", headers=admin_headers, json={
+        "username": "someone", "password": "long enough 1", "roles": roles,
+        "department_id": department_id})
+    assert_json_error(response, 422, code)
+
+
+def test_a_department_with_staff_cannot_be_removed(client, db, admin_headers):
+    department = make_department()
+    make_user("dept9", roles=["department"], department=department)
+    response = client.delete(f"/api/v1/departments/{department.id}", headers=admin_headers)
+    assert_json_error(response, 409, "department_in_use")
+    assert client.get(f"/api/v1/departments/{department.id}", headers=admin_headers).status_code == 200

@@ -23,60 +23,63 @@ from backend.departments.models import Department
 from backend.posts.models import Post
 from backend.regions.models import Region
 
-ROLES = ("anonymous", "citizen1", "clerk1", "worker1", "street1", "supervisor", "admin")
+ROLES = ("anonymous", "citizen1", "clerk1", "dept1", "worker1", "street1", "supervisor", "admin")
 
 MATRIX = """
-                                                        anon citizen clerk worker street super admin
-GET    /api/v1/about                                      ok   ok      ok    ok     ok     ok    ok
-GET    /healthz                                           ok   ok      ok    ok     ok     ok    ok
-GET    /api/v1/openapi.json                               ok   ok      ok    ok     ok     ok    ok
-POST   /api/v1/auth/login                                 ok   ok      ok    ok     ok     ok    ok
-POST   /api/v1/auth/refresh                               401  401     401   401    401    401   401
-POST   /api/v1/auth/logout                                401  ok      ok    ok     ok     ok    ok
-GET    /api/v1/me                                         401  ok      ok    ok     ok     ok    ok
-POST   /api/v1/me/password                                401  ok      ok    ok     ok     ok    ok
-GET    /api/v1/accounts                                   401  403     403   403    ok     ok    ok
-POST   /api/v1/accounts                                   401  403     403   403    403    403   ok
-GET    /api/v1/accounts/{user_id}                         401  403     403   403    ok     ok    ok
-PATCH  /api/v1/accounts/{user_id}                         401  403     403   403    403    403   ok
-GET    /api/v1/regions                                    401  403     ok    ok     ok     ok    ok
-POST   /api/v1/regions                                    401  403     403   403    403    403   ok
-GET    /api/v1/regions/geojson                            401  403     ok    ok     ok     ok    ok
-GET    /api/v1/regions/locate                             401  403     ok    ok     ok     ok    ok
-GET    /api/v1/regions/{region_id}                        401  403     ok    ok     ok     ok    ok
-PATCH  /api/v1/regions/{region_id}                        401  403     403   403    403    403   ok
-DELETE /api/v1/regions/{region_id}                        401  403     403   403    403    403   ok
-GET    /api/v1/departments                                401  403     ok    ok     ok     ok    ok
-POST   /api/v1/departments                                401  403     403   403    403    403   ok
-GET    /api/v1/departments/{department_id}                401  403     ok    ok     ok     ok    ok
-PATCH  /api/v1/departments/{department_id}                401  403     403   403    403    403   ok
-DELETE /api/v1/departments/{department_id}                401  403     403   403    403    403   ok
-GET    /api/v1/audit                                      401  403     403   403    403    403   ok
-GET    /api/v1/sync/pull                                  401  ok      ok    ok     ok     ok    ok
-POST   /api/v1/sync/push                                  401  ok      ok    ok     ok     ok    ok
-GET    /api/v1/sync/conflicts                             401  403     403   403    ok     ok    ok
-POST   /api/v1/sync/conflicts/{conflict_id}/resolve       401  403     403   403    ok     ok    ok
-GET    /api/v1/blobs/{sha}                                401  ok      ok    ok     ok     ok    ok
-PUT    /api/v1/blobs/{sha}                                401  403     403   ok     ok     ok    ok
-GET    /api/v1/blobs/{sha}/thumbnail                      401  ok      ok    ok     ok     ok    ok
-GET    /api/v1/attendance/shifts                          401  403     403   403    ok     ok    ok
-PUT    /api/v1/attendance/shifts                          401  403     403   403    ok     ok    ok
-DELETE /api/v1/attendance/shifts/{shift_id}               401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/days                            401  403     403   ok     ok     ok    ok
-GET    /api/v1/attendance/calendar                        401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/summary                         401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/summary.csv                     401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/days.csv                        401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/month.xlsx                      401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/posts                           401  403     403   403    ok     ok    ok
-POST   /api/v1/attendance/posts                           401  403     403   403    ok     ok    ok
-GET    /api/v1/attendance/posts/{post_id}                 401  403     403   403    ok     ok    ok
-PATCH  /api/v1/attendance/posts/{post_id}                 401  403     403   403    ok     ok    ok
-DELETE /api/v1/attendance/posts/{post_id}                 401  403     403   403    ok     ok    ok
-POST   /api/v1/attendance/posts/{post_id}/workers         401  403     403   403    ok     ok    ok
-DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id}  401  403  403  403   ok     ok    ok
-GET    /api/v1/patrol/tracks                              401  403     403   403    ok     ok    ok
-GET    /api/v1/patrol/coverage                            401  403     403   403    ok     ok    ok
+                                                        anon citizen clerk dept worker street super admin
+GET    /api/v1/about                                      ok   ok    ok    ok    ok    ok    ok    ok
+GET    /healthz                                           ok   ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/openapi.json                               ok   ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/login                                 ok   ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/refresh                               401  401   401   401   401   401   401   401
+POST   /api/v1/auth/logout                                401  ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/me                                         401  ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/me/password                                401  ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/accounts                                   401  403   403   403   403   ok    ok    ok
+POST   /api/v1/accounts                                   401  403   403   403   403   403   403   ok
+GET    /api/v1/accounts/{user_id}                         401  403   403   403   403   ok    ok    ok
+PATCH  /api/v1/accounts/{user_id}                         401  403   403   403   403   403   403   ok
+GET    /api/v1/regions                                    401  403   ok    ok    ok    ok    ok    ok
+POST   /api/v1/regions                                    401  403   403   403   403   403   403   ok
+GET    /api/v1/regions/geojson                            401  403   ok    ok    ok    ok    ok    ok
+GET    /api/v1/regions/locate                             401  403   ok    ok    ok    ok    ok    ok
+GET    /api/v1/regions/{region_id}                        401  403   ok    ok    ok    ok    ok    ok
+PATCH  /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   ok
+DELETE /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   ok
+GET    /api/v1/departments                                401  403   ok    ok    ok    ok    ok    ok
+POST   /api/v1/departments                                401  403   403   403   403   403   403   ok
+GET    /api/v1/departments/{department_id}                401  403   ok    ok    ok    ok    ok    ok
+PATCH  /api/v1/departments/{department_id}                401  403   403   403   403   403   403   ok
+DELETE /api/v1/departments/{department_id}                401  403   403   403   403   403   403   ok
+GET    /api/v1/audit                                      401  403   403   403   403   403   403   ok
+GET    /api/v1/cases                                      401  ok    403   ok    ok    ok    ok    ok
+GET    /api/v1/cases/{case_id}                            401  ok    403   ok    ok    ok    ok    ok
+POST   /api/v1/cases/{case_id}/actions                    401  ok    403   ok    ok    ok    ok    ok
+GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/sync/conflicts                             401  403   403   403   403   ok    ok    ok
+POST   /api/v1/sync/conflicts/{conflict_id}/resolve       401  403   403   403   403   ok    ok    ok
+GET    /api/v1/blobs/{sha}                                401  ok    ok    ok    ok    ok    ok    ok
+PUT    /api/v1/blobs/{sha}                                401  403   403   ok    ok    ok    ok    ok
+GET    /api/v1/blobs/{sha}/thumbnail                      401  ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/attendance/shifts                          401  403   403   403   403   ok    ok    ok
+PUT    /api/v1/attendance/shifts                          401  403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/shifts/{shift_id}               401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/days                            401  403   403   403   ok    ok    ok    ok
+GET    /api/v1/attendance/calendar                        401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/summary                         401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/summary.csv                     401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/days.csv                        401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/month.xlsx                      401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/posts                           401  403   403   403   403   ok    ok    ok
+POST   /api/v1/attendance/posts                           401  403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
+PATCH  /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
+POST   /api/v1/attendance/posts/{post_id}/workers         401  403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id} 401  403   403   403   403   ok    ok    ok
+GET    /api/v1/patrol/tracks                              401  403   403   403   403   ok    ok    ok
+GET    /api/v1/patrol/coverage                            401  403   403   403   403   ok    ok    ok
 """
 
 
@@ -128,7 +131,7 @@ def targets(demo, db) -> dict[str, str]:
     return {"region_id": str(grid.id), "user_id": str(worker1.id), "worker_id": str(worker1.id),
             "department_id": str(db.session.scalar(select(Department.id))),
             "shift_id": str(db.session.scalar(select(Shift.id))), "post_id": str(post.id),
-            "conflict_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
+            "conflict_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
 
 
 def _call(client, method: str, path: str, headers: dict):

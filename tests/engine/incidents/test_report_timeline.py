@@ -43,15 +43,19 @@ def test_each_status_move_is_appended_with_who_made_it(client, field_city):
     reporter, boss, rid = _reported_and_pulled(client)
     boss.update("reports", rid, {"status": "registered"})
     boss.push()
-    boss.pull()
-    boss.update("reports", rid, {"status": "dispatched", "note": "已派遣养护单位"})
-    boss.push()
+    dispatched = client.post(f"/api/v1/cases/{rid}/actions", headers=boss.headers,
+                             json={"action": "dispatch", "worker_id": str(field_city.w1.id)})
+    assert dispatched.status_code == 200, dispatched.get_json()
     reporter.pull()
-    timeline = reporter.held("reports")[rid]["timeline"]
-    assert _events(timeline) == [("reported", None), ("received", None),
-                                 ("status", "registered"), ("status", "dispatched")]
-    assert [e["by"] for e in timeline[2:]] == [str(field_city.boss.id)] * 2
-    assert timeline[3]["from"] == "registered"
+    reporter.update("reports", rid, {"status": "handled", "note": "已填平"})
+    reporter.push()
+    boss.pull()
+    timeline = boss.held("reports")[rid]["timeline"]
+    assert _events(timeline) == [("reported", None), ("received", None), ("action", "registered"),
+                                 ("action", "dispatched"), ("action", "handled")]
+    assert [e["action"] for e in timeline[2:]] == ["register", "dispatch", "handle"]
+    assert [e["by"] for e in timeline[2:]] == [str(field_city.boss.id)] * 2 + [str(field_city.w1.id)]
+    assert timeline[4]["from"] == "dispatched" and timeline[4]["note"] == "已填平"
     times = [datetime.fromisoformat(e["at"]) for e in timeline]
     assert times == sorted(times)
 
@@ -65,12 +69,12 @@ def test_edits_that_leave_the_status_alone_add_nothing(client, field_city):
 
 def test_a_refused_status_move_is_not_on_the_timeline(client, field_city):
     reporter, boss, rid = _reported_and_pulled(client)
-    boss.update("reports", rid, {"status": "closed"})
-    boss.push()
-    reporter.update("reports", rid, {"status": "registered", "description": "补充说明"})
-    result = reporter.push()["results"][0]
+    reporter.update("reports", rid, {"status": "closed", "after_photos": ["ab" * 32]})
+    reporter.push()
+    boss.update("reports", rid, {"status": "handled", "description": "补充说明"})
+    result = boss.push()["results"][0]
     assert result["refused_fields"]["status"]["code"] == "invalid_transition"
-    assert _events(result["record"]["timeline"])[2:] == [("status", "closed")]
+    assert _events(result["record"]["timeline"])[2:] == [("action", "closed")]
 
 
 @pytest.mark.parametrize("op", ["create", "update"])
@@ -94,18 +98,21 @@ def test_restoring_a_refused_status_move_puts_it_on_the_timeline(client, field_c
     reporter, boss, rid = _reported_and_pulled(client)
     boss.update("reports", rid, {"status": "registered"})
     boss.push()
-    # Offline and stale: "handled" does not follow "registered"; the description still merges.
-    reporter.update("reports", rid, {"status": "handled", "description": "已现场处理"})
-    conflict = reporter.push()["results"][0]["conflict"][0]
+    assert client.post(f"/api/v1/cases/{rid}/actions", headers=boss.headers, json={
+        "action": "dispatch", "worker_id": str(field_city.w1.id)}).status_code == 200
     boss.pull()
-    boss.update("reports", rid, {"status": "dispatched"})
-    boss.push()
+    # Too early: "verified" does not follow "dispatched"; the description still merges.
+    boss.update("reports", rid, {"status": "verified", "description": "待核查"})
+    conflict = boss.push()["results"][0]["conflict"][0]
+    reporter.pull()
+    reporter.update("reports", rid, {"status": "handled", "note": "已现场处理"})
+    reporter.push()
     response = client.post(f"/api/v1/sync/conflicts/{conflict['id']}/resolve", headers=boss.headers,
                            json={"decision": "restore"})
     assert response.status_code == 200, response.get_json()
     reporter.pull()
     record = reporter.held("reports")[rid]
-    assert record["status"] == "handled"
-    assert _events(record["timeline"])[2:] == [("status", "registered"), ("status", "dispatched"),
-                                               ("status", "handled")]
+    assert record["status"] == "verified"
+    assert [e.get("action") for e in record["timeline"][2:]] == [
+        "register", "dispatch", "handle", "verify"]
     assert record["timeline"][-1]["by"] == str(field_city.boss.id)

@@ -70,12 +70,14 @@ def test_equal_times_are_broken_by_client_id(client, field_city):
 
 def test_a_workflow_move_made_impossible_meanwhile_is_rejected_but_other_fields_merge(client, field_city, db):
     reporter, boss, rid = _two_phones_on_one_report(client)
-    boss.update("reports", rid, {"status": "closed"})  # closed on the spot
+    boss.update("reports", rid, {"status": "cancelled"})  # 不予立案
     boss.push()
-    reporter.update("reports", rid, {"status": "registered", "description": "补充说明"})
+    # The reporter, offline, closed it on the spot: too late now.
+    reporter.update("reports", rid, {"status": "closed", "after_photos": ["ab" * 32],
+                                     "description": "补充说明"})
     result = reporter.push()["results"][0]
     assert result["status"] == "merged"
-    assert result["record"]["status"] == "closed" and result["record"]["description"] == "补充说明"
+    assert result["record"]["status"] == "cancelled" and result["record"]["description"] == "补充说明"
     assert result["refused_fields"]["status"]["code"] == "invalid_transition"
     kinds = [c.kind for c in db.session.scalars(select(SyncConflict))]
     assert kinds == ["workflow"]

@@ -1,0 +1,52 @@
+"""Cases over HTTP: the command centre's and the departments' list, one case with its
+timeline and the actions its reader may take, and taking one."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+
+from backend.common.auth import auth_required, current_user
+from backend.common.paging import page_schema
+from backend.extensions import Blueprint
+from backend.incidents import cases, schemas
+
+cases_blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                      description="Cases (案件): reports once received, worked through the loop "
+                                  "上报 → 立案 → 派遣 → 处置 → 核查 → 结案.")
+
+
+@cases_blp.route("")
+class Cases(MethodView):
+    @auth_required(*cases.CASE_READERS)
+    @cases_blp.arguments(schemas.CaseListArgs, location="query")
+    @cases_blp.response(200, page_schema(schemas.CaseOut))
+    def get(self, args):
+        """Cases in the caller's sight, newest first: a supervisor's or worker's region, a
+        department's dispatched cases, one's own reports."""
+        return cases.list_cases(current_user(), **args)
+
+
+@cases_blp.route("/<uuid:case_id>")
+class CaseById(MethodView):
+    @auth_required(*cases.CASE_READERS)
+    @cases_blp.response(200, schemas.CaseDetailOut)
+    def get(self, case_id: uuid.UUID):
+        """One case with its timeline and the actions the caller may take now."""
+        return cases.get_case(current_user(), case_id)
+
+
+@cases_blp.route("/<uuid:case_id>/actions")
+class CaseActions(MethodView):
+    @auth_required(*cases.CASE_READERS)
+    @cases_blp.arguments(schemas.CaseActionIn)
+    @cases_blp.response(200, schemas.CaseDetailOut)
+    @cases_blp.alt_response(403, description="The caller's role may not take this action "
+                                             "(`forbidden_action`).")
+    @cases_blp.alt_response(409, description="Not possible in the case's current state "
+                                             "(`invalid_transition`, with `status`), or too "
+                                             "late to reopen (`reopen_expired`).")
+    def post(self, args, case_id: uuid.UUID):
+        """Move the case: register, dispatch, handle, verify, send back, close…"""
+        return cases.act(current_user(), case_id, **args)

@@ -1,0 +1,220 @@
+"""Cases (案件): reports once received, as the command centre and the departments work them.
+
+A case's id is its report's id. Who sees which cases, and the actions that move them: each
+action is judged by the role table in workflow.py, written through the sync engine (a new
+version that every phone holding the case pulls) with its timeline entry, and audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from backend.accounts.models import User
+from backend.audit import services as audit
+from backend.common.auth import ADMIN, CITIZEN, DEPARTMENT, SUPERVISOR, WORKER
+from backend.common.paging import Page
+from backend.common.settings import setting
+from backend.common.time import isoformat, utcnow
+from backend.departments.services import find_department
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.extensions import db
+from backend.incidents import workflow
+from backend.incidents.models import Category, Report
+from backend.regions.models import Region
+from backend.sync_adapter.registry import engine
+from sync.errors import Rejection
+
+_reports = Report.__table__
+LEVELS = ("city", "district", "street", "community", "grid")
+
+
+def person_of(user) -> workflow.Person:
+    path = user.region.path if user.region else None
+    return workflow.Person(user_id=user.id, roles=frozenset(user.role_names), region_path=path,
+                           region_level=level_of_path(path),
+                           department_id=getattr(user, "department_id", None))
+
+
+def level_of_path(path: str | None) -> str | None:
+    """A region path is its ids from the city down ("/city/district/…/"): its depth is its level."""
+    if not path:
+        return None
+    depth = len([part for part in path.split("/") if part])
+    return LEVELS[depth - 1] if 0 < depth <= len(LEVELS) else None
+
+
+def visible_to(user) -> sa.ColumnElement[bool]:
+    """The cases a user may see: a supervisor's or worker's region, a department's dispatched
+    cases, one's own reports and cases dispatched back to oneself; admins see all."""
+    roles = user.role_names
+    if ADMIN in roles:
+        return sa.true()
+    clauses = [_reports.c.reporter_id == user.id, _reports.c.assignee_id == user.id]
+    if roles & {SUPERVISOR, WORKER} and user.region is not None:
+        clauses.append(_reports.c.scope_path.startswith(user.region.path, autoescape=True))
+    if DEPARTMENT in roles and user.department_id is not None:
+        clauses.append(_reports.c.department_id == user.department_id)
+    return sa.or_(*clauses)
+
+
+CASE_READERS = (ADMIN, SUPERVISOR, WORKER, DEPARTMENT, CITIZEN)
+
+
+def _is_overdue(row, now: datetime) -> bool:
+    return bool(row["deadline_at"] and row["deadline_at"] < now
+                and row["status"] in workflow.OPEN_STATUSES)
+
+
+def list_cases(user, *, status: list[str] | None = None, overdue: bool | None = None,
+               region_id: uuid.UUID | None = None, category: str | None = None,
+               department_id: uuid.UUID | None = None, q: str | None = None,
+               page: int = 1, per_page: int = 50) -> Page:
+    """Newest first, in the caller's sight; filters as the console's list offers them."""
+    now = utcnow()
+    where = [visible_to(user), _reports.c.deleted.is_(False)]
+    if status:
+        where.append(_reports.c.status.in_(status))
+    if overdue is not None:
+        late = sa.and_(_reports.c.deadline_at < now,
+                       _reports.c.status.in_(sorted(workflow.OPEN_STATUSES)))
+        where.append(late if overdue else sa.not_(late))
+    if region_id is not None:
+        region = db.session.get(Region, region_id)
+        if region is None:
+            raise Invalid("The region does not exist.", code="unknown_region")
+        where.append(_reports.c.scope_path.startswith(region.path, autoescape=True))
+    if category:
+        where.append(sa.or_(_reports.c.category == category,
+                            _reports.c.category.startswith(f"{category}.", autoescape=True)))
+    if department_id is not None:
+        where.append(_reports.c.department_id == department_id)
+    if q:
+        where.append(_reports.c.code.contains(q.strip(), autoescape=True))
+    query = sa.select(_reports).where(*where)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(_reports.c.reported_at.desc(), _reports.c.id)
+                              .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return Page(items=[describe(row, user, now=now, with_timeline=False) for row in rows],
+                page=page, per_page=per_page, total=total)
+
+
+def _load(user, case_id: uuid.UUID, *, lock: bool = False):
+    query = sa.select(_reports).where(_reports.c.id == case_id, _reports.c.deleted.is_(False),
+                                      visible_to(user))
+    row = db.session.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        raise NotFound("No such case.")
+    return row
+
+
+def get_case(user, case_id: uuid.UUID) -> dict:
+    return describe(_load(user, case_id), user, now=utcnow())
+
+
+def _reopen_window() -> timedelta:
+    return timedelta(hours=setting("CASE_REOPEN_WINDOW_H"))
+
+
+def describe(row, user, *, now: datetime, with_timeline: bool = True) -> dict:
+    case = dict(row)
+    facts = workflow.CaseFacts.of(case)
+    out = {**case, "overdue": _is_overdue(case, now),
+           "actions": workflow.allowed_actions(person_of(user), facts, now=now,
+                                               reopen_window=_reopen_window())}
+    if not with_timeline:
+        out.pop("timeline", None)
+    return out
+
+
+def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[str] = (),
+        department_id: uuid.UUID | None = None, worker_id: uuid.UUID | None = None,
+        lat: float | None = None, lon: float | None = None) -> dict:
+    """Take one action on a case, in one transaction (the row locked while it is judged)."""
+    now = utcnow()
+    row = _load(user, case_id, lock=True)
+    facts = workflow.CaseFacts.of(row)
+    verdict = workflow.judge(action, person_of(user), facts, now=now,
+                             reopen_window=_reopen_window())
+    if not verdict.allowed:
+        error = Forbidden if verdict.code == "forbidden_action" else Conflict
+        raise error(verdict.message, code=verdict.code, details={"current": {"status": facts.status}})
+    rule = workflow.ACTIONS[action]
+    note = (note or "").strip()
+    if rule.note_required and not note:
+        raise Invalid(f"'{action}' needs a note saying why or what was done.", code="note_required",
+                      details={"fields": {"note": ["Required for this action."]}})
+    if _photos_required(rule, row) and not photos:
+        raise Invalid(f"'{action}' needs an \"after\" photo of the result.",
+                      code="photos_required", details={"fields": {"photos": ["Required."]}})
+    changes = {"status": rule.target}
+    if action == "dispatch":
+        changes |= _dispatch_target(row, department_id, worker_id)
+    elif department_id is not None or worker_id is not None:
+        raise Invalid("Only 'dispatch' takes a department or a worker.", code="unexpected_target")
+    if action == "escalate":
+        changes |= {"tier": "district", "department_id": None, "assignee_id": None}
+    if rule.target == "closed":
+        changes["closed_at"] = now
+    if action == "reopen":
+        changes["closed_at"] = None
+    if photos:
+        changes["after_photos"] = [*(row["after_photos"] or []),
+                                   *(p for p in photos if p not in (row["after_photos"] or []))]
+    entry = {"at": isoformat(now), "event": "action", "action": action, "from": facts.status,
+             "status": rule.target, "by": str(user.id), "by_name": user.display_name,
+             "role": _acting_as(user, facts, rule)}
+    if note:
+        entry["note"] = note
+    if photos:
+        entry["photos"] = list(photos)
+    if lat is not None and lon is not None:
+        entry["lat"], entry["lon"] = lat, lon
+    for key in ("department_id", "assignee_id", "tier"):
+        if key in changes and changes[key] is not None:
+            entry[key] = str(changes[key])
+    changes["timeline"] = [*(row["timeline"] or []), entry]
+    try:
+        engine().apply_server_change(db.session.connection(), "reports", case_id, changes, now)
+    except Rejection as error:
+        raise NotFound(error.message, code=error.code) from error
+    audit.record(audit.CASE_ACTION, actor=user, target=("case", case_id),
+                 details={"action": action, "from": facts.status, "to": rule.target,
+                          "code": row["code"]})
+    db.session.commit()
+    return get_case(user, case_id)
+
+
+def _photos_required(rule: workflow.Action, row) -> bool:
+    if rule.photos_required == "always":
+        return True
+    if rule.photos_required == "category":
+        required = db.session.scalar(sa.select(Category.after_photo_required).where(
+            Category.code == row["category"]))
+        return bool(required)
+    return False
+
+
+def _dispatch_target(row, department_id, worker_id) -> dict:
+    """To a department (街道小循环), or back to a grid worker of the case's grid (网格微循环)."""
+    if (department_id is None) == (worker_id is None):
+        raise Invalid("Dispatch to a department or to a grid worker (one of the two).",
+                      code="dispatch_target_required")
+    if department_id is not None:
+        if find_department(department_id) is None:
+            raise Invalid("The department does not exist.", code="unknown_department")
+        return {"department_id": department_id, "assignee_id": None}
+    worker = db.session.get(User, worker_id)
+    if (worker is None or WORKER not in worker.role_names or worker.region is None
+            or not (row["scope_path"] or "").startswith(worker.region.path)):
+        raise Invalid("Dispatch back to a grid worker of the case's own grid.",
+                      code="worker_not_in_grid")
+    return {"assignee_id": worker_id, "department_id": None}
+
+
+def _acting_as(user, facts: workflow.CaseFacts, rule: workflow.Action) -> str:
+    """The party the user acted as, for the timeline (who, in what capacity)."""
+    parties = workflow.parties_of(person_of(user), facts) & rule.parties
+    return sorted(parties)[0] if parties else ""
