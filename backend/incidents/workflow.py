@@ -49,7 +49,8 @@ def _action(name, sources, target, parties, **kwargs) -> Action:
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("register", {"reported"}, "registered", {SUPERVISOR}),
     _action("close_on_spot", {"reported"}, "closed", {REPORTER}, photos_required="always"),
-    _action("cancel", {"reported"}, "cancelled", {REPORTER, SUPERVISOR}),
+    # The reporter withdraws before registration; a supervisor may also void a registered one.
+    _action("cancel", {"reported", "registered"}, "cancelled", {REPORTER, SUPERVISOR}),
     _action("dispatch", {"registered", "dispatched"}, "dispatched", {SUPERVISOR}),
     _action("escalate", {"registered", "dispatched"}, "registered", {SUPERVISOR},
             note_required=True),
@@ -140,7 +141,9 @@ def judge(action_name: str, person: Person, case: CaseFacts, *, now: datetime,
         return Verdict(False, "forbidden_action", _who_may(action))
     if action_name == "close_on_spot" and "worker" not in person.roles:
         return Verdict(False, "forbidden_action", "Only a grid worker closes on the spot.")
-    if case.status not in action.sources:
+    if case.status not in action.sources or (
+            action_name == "cancel" and case.status != "reported"
+            and SUPERVISOR not in parties_of(person, case)):
         return Verdict(False, "invalid_transition",
                        f"'{action_name}' is not possible on a {case.status} case.")
     if action_name == "escalate" and case.tier != "street":

@@ -56,7 +56,7 @@ def ok(response) -> dict:
 
 def test_the_street_loop_register_dispatch_handle_verify_close(client, loop, db):
     case = ok(act(client, loop, "boss", "register"))
-    assert case["status"] == "registered" and case["actions"] == ["dispatch", "escalate"]
+    assert case["status"] == "registered" and case["actions"] == ["cancel", "dispatch", "escalate"]
     case = ok(act(client, loop, "boss", "dispatch", department_id=str(loop.cgj.id)))
     assert case["status"] == "dispatched" and case["department_id"] == str(loop.cgj.id)
     # The department sees it, with the one thing it may do.
