@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.11";
+const VERSION = "2026-12-06.12";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -19,6 +19,7 @@ const SHELL = [
   "/app/merge.js",
   "/app/photos.js",
   "/app/categories.js",
+  "/app/cases.js",
   "/app/reports.js",
   "/app/router.js",
   "/app/scheduler.js",
@@ -62,6 +63,8 @@ const SHELL = [
   "/console/tracks.js",
   "/console/posts.js",
   "/console/audit.js",
+  "/console/cases.js",
+  "/console/case.js",
 ];
 
 self.addEventListener("install", (event) => {

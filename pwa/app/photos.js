@@ -67,3 +67,13 @@ export async function photoSource(owner, sha256, record) {
     return { state: "unavailable" };  // offline, or the session needs a new sign-in
   }
 }
+
+/**
+ * Send a shrunk photo's bytes now (an "after" photo taken in the console, online): PUT is
+ * idempotent by hash, so a retry or a photo the server already has costs nothing more.
+ */
+export async function uploadPhoto({ blob, sha256 }) {
+  await authed(`/api/v1/blobs/${sha256}`, { method: "PUT", body: blob,
+    headers: { "Content-Type": blob.type || "application/octet-stream" } });
+  return sha256;
+}

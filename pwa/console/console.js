@@ -1,9 +1,11 @@
 // The supervisor's console (desktop): cases in my region from the synced store, and the
 // sync conflicts waiting for review (online).
 import { authed } from "../app/api.js";
+import { errorMessage } from "../app/i18n.js";
 import * as store from "../app/store.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
 import { signOutButton } from "../app/ui/sign-out.js";
+import { hasConsole } from "./cases.js";
 
 async function conflicts() {
   try {
@@ -13,17 +15,74 @@ async function conflicts() {
   }
 }
 
+/** One open conflict with its two decisions; a refusal (e.g. the losing move is no longer
+ * the user's to make) is said beside it, and a success redraws the list. */
+function conflictItem(app, c, onResolved) {
+  const { t } = app;
+  const error = h("p", { class: "error", role: "alert", id: `conflict-error-${c.id}` });
+  const decide = (decision) => async (event) => {
+    const buttons = item.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    error.replaceChildren();
+    try {
+      await authed(`/api/v1/sync/conflicts/${c.id}/resolve`, { method: "POST", body: { decision } });
+      app.toast(t(`console.conflict_${decision}d`));
+      onResolved();
+    } catch (failure) {
+      buttons.forEach((b) => { b.disabled = false; });
+      error.textContent = errorMessage(failure);
+      event.target.focus();
+    }
+  };
+  const item = h("li", { dataset: { id: c.id } },
+    h("strong", {}, `${t(`collection.${c.collection}`)} · ${c.field ? t(`field.${c.field}`) : t(`conflict.kind.${c.kind}`)}`),
+    h("p", {}, t("console.conflict_values", { losing: JSON.stringify(c.losing_value),
+      winning: JSON.stringify(c.winning_value) })),
+    h("div", { class: "toolbar conflict-actions" },
+      h("button", { type: "button", class: "inline", dataset: { decision: "restore" }, onclick: decide("restore") },
+        t("console.conflict_restore")),
+      h("button", { type: "button", class: "inline", dataset: { decision: "accept" }, onclick: decide("accept") },
+        t("console.conflict_accept"))),
+    error);
+  return item;
+}
+
 export async function mount(root, _params, app) {
   const { t } = app;
-  const section = h("section", { id: "console", class: "wide" });
+  // Department staff have only the case list in the console.
+  if (!hasConsole(app.session().user)) {
+    app.navigate("/console/cases");
+    return undefined;
+  }
+  // The cases part is redrawn on every sync; the conflicts part only when its conflicts
+  // change, so that a refusal said by an item, and the keyboard's focus, stay put.
+  const casesPart = h("div", {});
+  const conflictsBody = h("div", { id: "conflicts", "aria-live": "polite" });
+  const section = h("section", { id: "console", class: "wide" }, casesPart,
+    h("h2", {}, t("console.conflicts")), conflictsBody);
   root.append(section);
+  const items = new Map();
+  let shown = null;
+  const drawConflicts = (open) => {
+    const key = open === null ? "offline" : open.map((c) => c.id).join();
+    if (key === shown) return;
+    shown = key;
+    for (const id of items.keys()) if (!open?.some((c) => c.id === id)) items.delete(id);
+    for (const c of open || []) if (!items.has(c.id)) items.set(c.id, conflictItem(app, c, () => render()));
+    conflictsBody.replaceChildren(open === null ? h("p", { class: "hint" }, t("console.conflicts_offline"))
+      : open.length ? h("ul", { class: "list", id: "conflict-list" }, open.map((c) => items.get(c.id)))
+        : h("p", { class: "hint" }, t("console.no_conflicts")));
+  };
   const render = latestOnly(async (isStale) => {
     const [reports, open] = await Promise.all([store.view(app.owner(), "reports"), conflicts()]);
     reports.sort((a, b) => (a.reported_at < b.reported_at ? 1 : -1));
     const now = new Date().toISOString();
     if (isStale()) return;
-    section.replaceChildren(
+    drawConflicts(open);
+    casesPart.replaceChildren(
       h("div", { class: "console-head" }, h("h1", {}, t("console.title")),
+        h("a", { class: "button secondary", href: "#/console/cases", id: "to-cases" },
+          t("console.case_list")),
         h("a", { class: "button secondary", href: "#/console/attendance", id: "to-attendance" },
           t("console.attendance")),
         h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
@@ -47,14 +106,7 @@ export async function mount(root, _params, app) {
         h("td", { class: "count" }, String((r.photos || []).length)),
         h("td", {}, t(`status.${r.status || "reported"}`)),
         h("td", {}, formatTime(r.reported_at, app.language())),
-        h("td", {}, formatTime(r.deadline_at, app.language())))))),
-      h("h2", {}, t("console.conflicts")),
-      open === null ? h("p", { class: "hint" }, t("console.conflicts_offline"))
-        : open.length ? h("ul", { class: "list", id: "conflict-list" }, open.map((c) => h("li", {},
-          h("strong", {}, `${t(`collection.${c.collection}`)} · ${c.field ? t(`field.${c.field}`) : t(`conflict.kind.${c.kind}`)}`),
-          h("p", {}, t("console.conflict_values", { losing: JSON.stringify(c.losing_value),
-            winning: JSON.stringify(c.winning_value) })))))
-          : h("p", { class: "hint" }, t("console.no_conflicts")));
+        h("td", {}, formatTime(r.deadline_at, app.language())))))));
   });
   await render();
   // A sync that landed while the first render was reading is drawn now.

@@ -24,15 +24,24 @@ const TILES = {
   admin: [{ key: "console", href: "#/console", icon: "gear" }],
 };
 
-// Supervisors and admins work at a desk: their home is the console itself.
-const DESK_ROLES = ["supervisor", "admin"];
+// Supervisors, admins and department staff work at a desk: their home is the console
+// itself, or for department staff the cases dispatched to them (the only console page
+// they have). The first desk role in this order picks.
+const DESK_HOMES = [["supervisor", "/console"], ["admin", "/console"], ["department", "/console/cases"]];
 const PHONE_ROLES = ["worker", "citizen"];
+
+/** Where a desk user's home is, or null for someone who gets the phone's tiles. */
+export function deskHome(roles) {
+  if (roles.some((r) => PHONE_ROLES.includes(r))) return null;
+  return DESK_HOMES.find(([role]) => roles.includes(role))?.[1] ?? null;
+}
 
 export function mount(root, _params, app) {
   const { t } = app;
   const user = app.session().user;
-  if (user.roles.some((r) => DESK_ROLES.includes(r)) && !user.roles.some((r) => PHONE_ROLES.includes(r))) {
-    app.navigate("/console");
+  const desk = deskHome(user.roles);
+  if (desk) {
+    app.navigate(desk);
     return;
   }
   const seen = new Set();

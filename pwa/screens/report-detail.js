@@ -19,7 +19,8 @@ function eventLabel(t, step, me) {
   const mine = step.by && step.by === me ? t("report.event_by_me") : "";
   if (step.event === "reported") return t("report.event_reported") + mine;
   if (step.event === "received") return t("report.event_received", { code: step.code || "" });
-  if (step.event === "status") return t("report.event_status", { status: t(`status.${step.status}`) }) + mine;
+  // A case action (dispatch, handle…) reads on the phone as the status it led to.
+  if (step.event === "status" || step.event === "action") return t("report.event_status", { status: t(`status.${step.status}`) }) + mine;
   if (step.event === "waiting") return t("report.event_waiting");
   return step.event;
 }

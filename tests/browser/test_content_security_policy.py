@@ -3,10 +3,17 @@ no inline script or style attribute, no eval, nothing from another origin."""
 
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import Browser, Page
+import re
+import uuid
 
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from backend.departments.models import Department
+from backend.extensions import db
 from tests.browser.helpers import DEMO_PASSWORD, IN_GRID
+from tests.sync_client import Phone
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1440, "height": 900}}
@@ -18,8 +25,10 @@ SCREENS = {
     "citizen1": (PHONE, ["/", "/soon/take_number", "/soon/my_tickets", "/soon/certificates", "/sync"]),
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
-                             "/console/posts", "/reports", "/sync"]),
-    "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit"]),
+                             "/console/posts", "/console/cases", "/reports", "/sync"]),
+    "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit",
+                        "/console/cases"]),
+    "dept1": (DESKTOP, ["/", "/console/cases"]),
 }
 
 RECORD_VIOLATIONS = """
@@ -57,6 +66,14 @@ def test_the_sign_in_page_loads_with_nothing_blocked(browser: Browser, base_url:
         context.close()
 
 
+def _sign_in(page: Page, username: str) -> None:
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/login")):
+        page.locator("#signin-form [type=submit]").click()
+
+
 @pytest.mark.parametrize("username", list(SCREENS))
 def test_every_screen_of_a_role_loads_with_nothing_blocked(browser: Browser, base_url: str,
                                                            username: str):
@@ -65,11 +82,7 @@ def test_every_screen_of_a_role_loads_with_nothing_blocked(browser: Browser, bas
     try:
         page = context.new_page()
         page.add_init_script(RECORD_VIOLATIONS)
-        page.goto("/")
-        page.fill("#username", username)
-        page.fill("#password", DEMO_PASSWORD)
-        with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/login")):
-            page.locator("#signin-form [type=submit]").click()
+        _sign_in(page, username)
         seen = {}
         for screen in screens:
             page.goto(f"/#{screen}")
@@ -77,5 +90,43 @@ def test_every_screen_of_a_role_loads_with_nothing_blocked(browser: Browser, bas
             _settle(page)
             seen[screen] = _violations(page)
         assert all(not v for v in seen.values()), seen
+    finally:
+        context.close()
+
+
+def _case_dispatched_to_the_city_management_bureau(live_server) -> str:
+    """worker1 reports through sync; street1 registers it and dispatches it to 城管局."""
+    http = live_server.app.test_client()
+    phone = Phone(http, "worker1", DEMO_PASSWORD)
+    rid = phone.create("reports", {"category": "road.pothole", "description": "CSP", "lat": 35.0575,
+                                   "lon": 118.335, "reported_at": "2026-12-01T08:00:00Z"})
+    phone.push()
+    street = Phone(http, "street1", DEMO_PASSWORD)
+    with live_server.app.app_context():
+        bureau = str(db.session.scalar(select(Department.id).where(Department.name == "城管局")))
+        db.session.remove()
+    for body in ({"action": "register"}, {"action": "dispatch", "department_id": bureau}):
+        answer = http.post(f"/api/v1/cases/{uuid.UUID(rid)}/actions", headers=street.headers, json=body)
+        assert answer.status_code == 200, answer.get_json()
+    return rid
+
+
+@pytest.mark.parametrize(("username", "action"), [("street1", "dispatch"), ("dept1", "handle")])
+def test_a_case_page_and_its_action_form_load_with_nothing_blocked(browser: Browser, base_url: str,
+                                                                   live_server, username: str,
+                                                                   action: str):
+    rid = _case_dispatched_to_the_city_management_bureau(live_server)
+    context = _context(browser, base_url, DESKTOP)
+    try:
+        page = context.new_page()
+        page.add_init_script(RECORD_VIOLATIONS)
+        _sign_in(page, username)
+        page.wait_for_url(re.compile(r"#/console"))  # landed at the desk, not mid-way there
+        page.goto(f"/#/console/cases/{rid}")
+        page.reload()
+        page.click(f"#case-do-{action}")
+        expect(page.locator("#case-action-form")).to_be_visible()
+        _settle(page)
+        assert _violations(page) == []
     finally:
         context.close()

@@ -1,0 +1,113 @@
+// Cases (案件) as the console works them: the list's query, what each action's form asks
+// for, and the timeline in words. Pure functions (no DOM, no network): tests/js/ checks them.
+// Which actions a user may take is never decided here: the server's `actions` says so.
+
+export const STATUSES = ["reported", "registered", "dispatched", "handled", "verified", "closed", "cancelled"];
+export const PER_PAGE = 20;
+
+// backend/incidents/workflow.py ACTIONS: the actions that need a note, and those that take
+// "after" photos (close_on_spot always; handle when the case's category asks, which only the
+// server knows, so the form offers them and the server's photos_required says when).
+const NOTE_REQUIRED = new Set(["escalate", "handle", "send_back", "reopen"]);
+const PHOTOS = { close_on_spot: "required", handle: "optional" };
+
+/** What the form of one action asks for: note and photos "required", "optional" or null;
+ * `target` when it needs a department or a grid worker (dispatch). */
+export function actionForm(action) {
+  return {
+    note: NOTE_REQUIRED.has(action) ? "required" : "optional",
+    photos: PHOTOS[action] || null,
+    target: action === "dispatch",
+  };
+}
+
+/** A dispatch target as one select's value: "department:<id>" or "worker:<id>". */
+export function parseTarget(value) {
+  const match = /^(department|worker):(.+)$/.exec(value || "");
+  return match ? { kind: match[1], id: match[2] } : null;
+}
+
+/** What is missing before the form may go: the server's own error code for it, or null. */
+export function missingInput(action, { note = "", photos = [], target = "" } = {}) {
+  const form = actionForm(action);
+  if (form.note === "required" && !note.trim()) return "note_required";
+  if (form.photos === "required" && !photos.length) return "photos_required";
+  if (form.target && !parseTarget(target)) return "dispatch_target_required";
+  return null;
+}
+
+/** The body of POST /api/v1/cases/{id}/actions: only what this action takes. */
+export function actionBody(action, { note = "", photos = [], target = "" } = {}) {
+  const form = actionForm(action);
+  const body = { action };
+  if (note.trim()) body.note = note.trim();
+  if (form.photos && photos.length) body.photos = [...photos];
+  const chosen = form.target ? parseTarget(target) : null;
+  if (chosen?.kind === "department") body.department_id = chosen.id;
+  if (chosen?.kind === "worker") body.worker_id = chosen.id;
+  return body;
+}
+
+const EMPTY = { status: [], overdue: false, category: "", department_id: "", q: "", page: 1 };
+
+/** The list's filters from the part of the hash after "?" (so that "back" keeps them). */
+export function filtersFromQuery(query) {
+  const params = new URLSearchParams(query || "");
+  const page = Number.parseInt(params.get("page") || "1", 10);
+  return {
+    status: params.getAll("status").filter((s) => STATUSES.includes(s)),
+    overdue: params.get("overdue") === "true",
+    category: params.get("category") || "",
+    department_id: params.get("department_id") || "",
+    q: params.get("q") || "",
+    page: Number.isInteger(page) && page > 0 ? page : 1,
+  };
+}
+
+/** GET /api/v1/cases's query for these filters: empty ones left out, status repeated. */
+export function caseQuery(filters = {}, perPage = PER_PAGE) {
+  const f = { ...EMPTY, ...filters };
+  const params = new URLSearchParams();
+  for (const status of f.status) params.append("status", status);
+  if (f.overdue) params.set("overdue", "true");
+  if (f.category) params.set("category", f.category);
+  if (f.department_id) params.set("department_id", f.department_id);
+  if (f.q.trim()) params.set("q", f.q.trim());
+  params.set("page", String(f.page));
+  params.set("per_page", String(perPage));
+  return params.toString();
+}
+
+/** The list's own hash for these filters (no per_page: that is the screen's). */
+export function casesHash(filters = {}) {
+  const query = new URLSearchParams(caseQuery(filters));
+  query.delete("per_page");
+  if (query.get("page") === "1") query.delete("page");
+  const text = query.toString();
+  return text ? `#/console/cases?${text}` : "#/console/cases";
+}
+
+/** The main classes (大类) of the catalogue: categories that other categories name as parent. */
+export function mainClasses(categories) {
+  const parents = new Set(categories.map((c) => c.parent_code).filter(Boolean));
+  return categories.filter((c) => parents.has(c.code)).sort((a, b) => (a.code < b.code ? -1 : 1));
+}
+
+/** A timeline entry in words: what happened, and who did it in what capacity. */
+export function describeStep(step, t, { reporterId = null } = {}) {
+  let what;
+  if (step.event === "reported") what = t("case.event.reported");
+  else if (step.event === "received") what = t("case.event.received", { code: step.code || "" });
+  else if (step.event === "action" && step.action) {
+    what = t("case.event.action", { action: t(`case.action.${step.action}`), status: t(`status.${step.status}`) });
+  } else if (step.status) what = t("case.event.status", { status: t(`status.${step.status}`) });
+  else what = step.event || "";
+  const name = step.by_name || (step.by && step.by === reporterId ? t("case.the_reporter") : "");
+  const role = step.role ? t(`case.party.${step.role}`) : step.via === "sync" ? t("case.via_sync") : "";
+  return { what, who: [name, role].filter(Boolean).join(" · ") };
+}
+
+/** Oldest first, as it happened. */
+export function timelineSteps(caseData) {
+  return [...(caseData.timeline || [])].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
