@@ -93,6 +93,12 @@ class Config:
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "message"
 
+    # Case deadlines count working hours: these periods of each working day (city time), on
+    # the working-day calendar (built-in years, plus <year>.json files in WORK_CALENDAR_DIR).
+    WORK_HOURS = os.environ.get("WORK_HOURS", "08:30-12:00,13:30-17:30")
+    WORK_CALENDAR_DIR = os.environ.get("WORK_CALENDAR_DIR") or None
+    # An open case this many working hours from its deadline is due soon (临期).
+    DUE_SOON_WORKING_H = _env_int("DUE_SOON_WORKING_H", 4)
     # How long after closing a supervisor may reopen a case (the result did not hold).
     CASE_REOPEN_WINDOW_H = _env_int("CASE_REOPEN_WINDOW_H", 7 * 24)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.audit import services as audit
+from backend.common import working_time
 from backend.common.auth import ADMIN, CITIZEN, DEPARTMENT, SUPERVISOR, WORKER
 from backend.common.paging import Page
 from backend.common.settings import setting
@@ -66,6 +67,16 @@ CASE_READERS = (ADMIN, SUPERVISOR, WORKER, DEPARTMENT, CITIZEN)
 def _is_overdue(row, now: datetime) -> bool:
     return bool(row["deadline_at"] and row["deadline_at"] < now
                 and row["status"] in workflow.OPEN_STATUSES)
+
+
+def _is_due_soon(row, now: datetime) -> bool:
+    """Open, not yet overdue, and within DUE_SOON_WORKING_H working hours of its deadline."""
+    if not (row["deadline_at"] and row["status"] in workflow.OPEN_STATUSES
+            and row["deadline_at"] >= now):
+        return False
+    calendar, hours = working_time.city_working_time()
+    left = working_time.working_hours_between(now, row["deadline_at"], calendar, hours)
+    return left <= setting("DUE_SOON_WORKING_H")
 
 
 def list_cases(user, *, status: list[str] | None = None, overdue: bool | None = None,
@@ -121,7 +132,7 @@ def _reopen_window() -> timedelta:
 def describe(row, user, *, now: datetime, with_timeline: bool = True) -> dict:
     case = dict(row)
     facts = workflow.CaseFacts.of(case)
-    out = {**case, "overdue": _is_overdue(case, now),
+    out = {**case, "overdue": _is_overdue(case, now), "due_soon": _is_due_soon(case, now),
            "actions": workflow.allowed_actions(person_of(user), facts, now=now,
                                                reopen_window=_reopen_window())}
     if not with_timeline:
@@ -131,9 +142,10 @@ def describe(row, user, *, now: datetime, with_timeline: bool = True) -> dict:
 
 def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[str] = (),
         department_id: uuid.UUID | None = None, worker_id: uuid.UUID | None = None,
-        lat: float | None = None, lon: float | None = None) -> dict:
-    """Take one action on a case, in one transaction (the row locked while it is judged)."""
-    now = utcnow()
+        lat: float | None = None, lon: float | None = None, now: datetime | None = None) -> dict:
+    """Take one action on a case, in one transaction (the row locked while it is judged).
+    `now` is when it is taken: the server's clock, except for the demo city's made-up past."""
+    now = now or utcnow()
     row = _load(user, case_id, lock=True)
     facts = workflow.CaseFacts.of(row)
     verdict = workflow.judge(action, person_of(user), facts, now=now,

@@ -68,6 +68,8 @@ class CaseOut(ma.Schema):
     reported_at = ma.fields.DateTime(required=True)
     deadline_at = ma.fields.DateTime(allow_none=True, required=True)
     overdue = ma.fields.Boolean(required=True)
+    due_soon = ma.fields.Boolean(required=True, metadata={
+        "description": "Open and within DUE_SOON_WORKING_H working hours of its deadline (临期)."})
     reporter_id = ma.fields.UUID(required=True)
     tier = ma.fields.String(required=True, metadata={
         "description": "Who handles it: the street, or the district once escalated."})

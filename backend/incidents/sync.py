@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from backend.common import working_time
 from backend.common.auth import ADMIN, SUPERVISOR, WORKER
 from backend.common.settings import setting
 from backend.common.time import isoformat
@@ -37,7 +38,7 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
     return {
         "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": place.grid_id,
         "scope_path": place.path, "code": code,
-        "deadline_at": values["reported_at"] + timedelta(hours=category["time_limit_h"]),
+        "deadline_at": case_deadline(ctx, values["reported_at"], category["time_limit_h"]),
         # The phone's time of the report, then the server's time it arrived: they differ by
         # as long as the phone was without signal.
         "timeline": [
@@ -46,6 +47,14 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
             {"at": isoformat(ctx.now), "event": "received", "code": code},
         ],
     }
+
+
+def case_deadline(ctx: WriteContext, reported_at, limit_h: float):
+    """The category's time limit (时限) in working hours from the report, on the city's
+    working-day calendar (weekends, holidays and make-up days; WORK_HOURS)."""
+    calendar, hours = ctx.remember("working_time", working_time.city_working_time)
+    working_time.warn_if_uncovered(calendar, reported_at.astimezone(hours.zone).year)
+    return working_time.add_working_hours(reported_at, limit_h, calendar, hours)
 
 
 def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backend.common.time import utcnow
+from backend.incidents.models import Report
 from tests.factories import G3, make_department, make_user
 from tests.helpers import assert_json_error, report_fields
 from tests.sync_client import Phone
@@ -67,3 +70,20 @@ def test_filters_overdue_status_region_and_code(client, field_city, three_cases,
         "status": "lost"}), 422, "validation_error")
     assert_json_error(client.get("/api/v1/cases", headers=admin, query_string={
         "region_id": "00000000-0000-0000-0000-000000000001"}), 422, "unknown_region")
+
+
+def test_deadlines_count_working_hours_and_flag_due_soon(client, field_city, login_as, db):
+    """A 48-hour category reported on Friday 6 March at 16:00 (Shanghai): 1.5 h that Friday,
+    37.5 h the next week, 7.5 h on Monday 16th, 1.5 h on Tuesday 17th → 10:00 that day;
+    weekends, nights and lunch are not counted."""
+    phone = Phone(client, "w1")
+    rid = phone.create("reports", report_fields(reported_at="2026-03-06T08:00:00Z"))
+    record = phone.push()["results"][0]["record"]
+    assert record["deadline_at"] == "2026-03-17T02:00:00Z"
+    # Due soon: an open case within DUE_SOON_WORKING_H working hours of its deadline.
+    report = db.session.get(Report, uuid.UUID(rid))
+    report.deadline_at = utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    case = client.get(f"/api/v1/cases/{rid}", headers=login_as(field_city.admin)).get_json()
+    # Half an hour of clock time holds at most half an hour of working time.
+    assert case["due_soon"] is True and case["overdue"] is False

@@ -24,7 +24,9 @@ def test_a_new_report_is_applied_with_its_server_fields(client, field_city, db):
     assert record["status"] == "reported" and record["reporter_id"] == str(field_city.w1.id)
     assert record["grid_id"] == str(field_city.city["D1S1C1G1"].id)
     assert record["code"] == "D1202611220001"  # the district, the city's date, the first number
-    assert record["deadline_at"] == "2026-11-24T08:00:00Z"  # 48 h later
+    # 48 working hours from Sunday 16:00: Monday to Friday (37.5 h), Monday 30th (7.5 h), 3 h
+    # of Tuesday morning (08:30 + 3 h = 11:30 in Shanghai).
+    assert record["deadline_at"] == "2026-12-01T03:30:00Z"
 
 
 def test_case_codes_are_district_date_and_a_running_number(client, field_city, db):

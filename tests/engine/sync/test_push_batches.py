@@ -66,7 +66,7 @@ def test_a_category_added_after_a_push_is_known_to_the_next_one(client, field_ci
     phone.create("reports", report_fields(category="tree.fallen"))
     result = phone.push()["results"][0]
     assert result["status"] == "applied"
-    assert result["record"]["deadline_at"] == "2026-11-22T12:00:00Z"
+    assert result["record"]["deadline_at"] == "2026-11-23T06:00:00Z"  # 4 working hours: Mon 14:00
 
 
 def test_a_district_renamed_after_a_push_numbers_the_next_cases_with_its_new_code(
