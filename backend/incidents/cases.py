@@ -121,6 +121,13 @@ def _load(user, case_id: uuid.UUID, *, lock: bool = False):
     return row
 
 
+def photos_of_visible_case(user, case_id: uuid.UUID) -> set[str]:
+    """The photos and "after" photos of a case this user may see (none otherwise)."""
+    row = db.session.execute(sa.select(_reports.c.photos, _reports.c.after_photos).where(
+        _reports.c.id == case_id, _reports.c.deleted.is_(False), visible_to(user))).first()
+    return set((row.photos or []) + (row.after_photos or [])) if row else set()
+
+
 def get_case(user, case_id: uuid.UUID) -> dict:
     return describe(_load(user, case_id), user, now=utcnow())
 

@@ -83,9 +83,11 @@ class BlobBytes(MethodView):
     @auth_required()
     @blobs_blp.doc(responses={"200": IMAGE_RESPONSE, "304": NOT_MODIFIED})
     @blobs_blp.alt_response(404, description="No such blob, or not one the caller may see.")
-    def get(self, sha: str):
-        """The bytes, to their uploader, an admin, or whoever may see a photo record naming them."""
-        return _send(services.open_blob(current_user(), sha))
+    @blobs_blp.arguments(schemas.BlobReadArgs, location="query")
+    def get(self, args, sha: str):
+        """The bytes, to their uploader, an admin, whoever may see a photo record naming them,
+        or (with `case_id`) whoever may see a case that names them."""
+        return _send(services.open_blob(current_user(), sha, **args))
 
 
 @blobs_blp.route("/<sha>/thumbnail", parameters=[SHA256_PARAMETER])
@@ -94,6 +96,7 @@ class BlobThumbnail(MethodView):
     @blobs_blp.doc(responses={"200": THUMBNAIL_RESPONSE, "304": NOT_MODIFIED})
     @blobs_blp.alt_response(404, description="No such blob, or not one the caller may see.")
     @blobs_blp.alt_response(422, description="The stored image cannot be decoded (`not_an_image`).")
-    def get(self, sha: str):
+    @blobs_blp.arguments(schemas.BlobReadArgs, location="query")
+    def get(self, args, sha: str):
         """A small JPEG of the photo (longest side 320 px), to the same people as the bytes."""
-        return _send(services.open_thumbnail(current_user(), sha))
+        return _send(services.open_thumbnail(current_user(), sha, **args))

@@ -16,3 +16,9 @@ class BlobOut(ma.Schema):
         "description": "As displayed (EXIF orientation applied)."})
     height = ma.fields.Integer(required=True)
     created_at = ma.fields.DateTime(required=True, metadata={"description": "When the server first had it."})
+
+
+class BlobReadArgs(ma.Schema):
+    case_id = ma.fields.UUID(load_default=None, metadata={
+        "description": "The case the photo is shown with: whoever may see the case may see "
+                       "the photos and \"after\" photos it names."})

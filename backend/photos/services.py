@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from backend.common.settings import setting
 from backend.common.time import utcnow
 from backend.errors import BadRequest, Invalid, NotFound, PayloadTooLarge, TooManyRequests
 from backend.extensions import db
+from backend.incidents import cases
 from backend.photos import images
 from backend.photos.models import Blob, Photo
 from backend.photos.storage import ORIGINAL, THUMBNAIL, BlobStorage, get_storage
@@ -206,10 +208,14 @@ def stored_blob_size(sha256: str) -> int:
     return blob.size_bytes
 
 
-def may_read_blob(user, blob: Blob) -> bool:
-    """The uploader, an admin, or someone who may see a live photo record naming this blob:
-    in their region scope (RegionScope.covers, as SQL) or uploaded by them."""
+def may_read_blob(user, blob: Blob, case_id: uuid.UUID | None = None) -> bool:
+    """The uploader, an admin, someone who may see a live photo record naming this blob (in
+    their region scope, as SQL, or uploaded by them), or — asked with `case_id` — someone who
+    may see that case when the case names it (a department reads a report's photos, a
+    supervisor the "after" photos of the department's handling)."""
     if blob.uploader_id == user.id or ADMIN in user.role_names:
+        return True
+    if case_id is not None and blob.sha256 in cases.photos_of_visible_case(user, case_id):
         return True
     scope = RegionScope.for_user(user)
     query = select(Photo.id).where(
@@ -218,11 +224,11 @@ def may_read_blob(user, blob: Blob) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _readable_blob(user, sha256: str) -> Blob:
+def _readable_blob(user, sha256: str, case_id: uuid.UUID | None = None) -> Blob:
     check_sha256(sha256)
     blob = db.session.get(Blob, sha256)
     # 404, not 403: whether a photo exists is itself not for everyone to learn.
-    if blob is None or not may_read_blob(user, blob):
+    if blob is None or not may_read_blob(user, blob, case_id):
         raise NotFound("No such blob.")
     return blob
 
@@ -237,16 +243,16 @@ def _open(storage: BlobStorage, sha256: str, variant: str, content_type: str) ->
         raise NotFound("No such blob.") from None
 
 
-def open_blob(user, sha256: str) -> BlobFile:
+def open_blob(user, sha256: str, case_id: uuid.UUID | None = None) -> BlobFile:
     """The original bytes, to a user allowed to see them."""
-    blob = _readable_blob(user, sha256)
+    blob = _readable_blob(user, sha256, case_id)
     return _open(get_storage(), sha256, ORIGINAL, blob.content_type)
 
 
-def open_thumbnail(user, sha256: str) -> BlobFile:
+def open_thumbnail(user, sha256: str, case_id: uuid.UUID | None = None) -> BlobFile:
     """A JPEG at most 320 px on its longest side, made at upload (or, for an image kept
     without one, on first request) and then kept."""
-    _readable_blob(user, sha256)
+    _readable_blob(user, sha256, case_id)
     storage = get_storage()
     if not storage.exists(sha256, THUMBNAIL) and storage.exists(sha256):
         make_thumbnail(storage, sha256)

@@ -54,12 +54,14 @@ export async function shrinkPhoto(file) {
  * the phone's own copy or else the server's thumbnail; `{state: "pending"}` while the bytes
  * are on no one's side yet, `{state: "unavailable"}` when offline or refused.
  */
-export async function photoSource(owner, sha256, record) {
+export async function photoSource(owner, sha256, record, { caseId } = {}) {
   const local = await store.getBlob(owner, sha256);
   if (local) return { url: URL.createObjectURL(local.blob) };
   if (record && !record.has_blob) return { state: "pending" };
   try {
-    const response = await authed(`/api/v1/blobs/${sha256}/thumbnail`, { raw: true });
+    // Shown with a case: whoever may see the case may see the photos it names.
+    const query = caseId ? `?case_id=${encodeURIComponent(caseId)}` : "";
+    const response = await authed(`/api/v1/blobs/${sha256}/thumbnail${query}`, { raw: true });
     if (response.ok) return { url: URL.createObjectURL(await response.blob()) };
     // No record on this phone and none of the bytes on the server: they are still coming.
     return { state: response.status === 404 && !record ? "pending" : "unavailable" };

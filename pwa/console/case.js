@@ -18,13 +18,13 @@ function fullTime(iso, lang) {
 }
 
 /** Thumbnails of some photos (the server's, by an authed fetch); release() frees them. */
-function thumbnails(app, shas, { id, alt }) {
+function thumbnails(app, shas, { id, alt, caseId }) {
   const owner = app.owner();
   const urls = [];
   let released = false;
   const list = h("ul", { class: "photo-list", id });
   list.replaceChildren(...shas.map(() => h("li", { dataset: { state: "loading" } })));
-  Promise.all(shas.map((sha) => photoSource(owner, sha, { has_blob: true }))).then((sources) => {
+  Promise.all(shas.map((sha) => photoSource(owner, sha, { has_blob: true }, { caseId }))).then((sources) => {
     if (released) return sources.forEach((s) => s.url && URL.revokeObjectURL(s.url));
     urls.push(...sources.map((s) => s.url).filter(Boolean));
     list.replaceChildren(...sources.map((source, i) => h("li", { dataset: { state: source.state || "shown" } },
@@ -71,7 +71,7 @@ function timeline(app, c, held) {
     const { what, who } = describeStep(step, t, { reporterId: c.reporter_id });
     let photos = null;
     if (step.photos?.length) {
-      const shown = thumbnails(app, step.photos, { alt: "case.after_photo_alt" });
+      const shown = thumbnails(app, step.photos, { alt: "case.after_photo_alt", caseId: c.id });
       held.push(shown);
       photos = shown.element;
     }
@@ -201,8 +201,8 @@ export async function mount(root, { id }, app) {
     }
     held.forEach((shown) => shown.release());
     held = [];
-    const photos = thumbnails(app, c.photos || [], { id: "case-photos-before", alt: "report.photo_alt" });
-    const after = thumbnails(app, c.after_photos || [], { id: "case-photos-after", alt: "case.after_photo_alt" });
+    const photos = thumbnails(app, c.photos || [], { id: "case-photos-before", alt: "report.photo_alt", caseId: c.id });
+    const after = thumbnails(app, c.after_photos || [], { id: "case-photos-after", alt: "case.after_photo_alt", caseId: c.id });
     held.push(photos, after);
     const panel = h("div", { id: "case-action-panel" });
     const buttons = h("div", { class: "toolbar case-actions", id: "case-actions", role: "group", "aria-label": t("case.actions") },

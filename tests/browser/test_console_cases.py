@@ -158,8 +158,9 @@ def test_a_case_goes_round_the_loop_from_the_street_to_a_department_and_back(
 @pytest.mark.desktop
 def test_the_list_filters_marks_overdue_cases_and_keeps_its_filters_on_back(page: Page, sign_in, live_server):
     _, fresh_code = report_by_worker1(live_server, "刚刚上报的")
-    _, late_code = report_by_worker1(live_server, "三天前上报的",
-                                     reported_at=datetime.now(UTC) - timedelta(days=3))
+    # A month back: past any demo category's limit in working hours.
+    _, late_code = report_by_worker1(live_server, "一个月前上报的",
+                                     reported_at=datetime.now(UTC) - timedelta(days=30))
     page.goto("/")
     sign_in(page, "street1")
     page.click("#to-cases")
