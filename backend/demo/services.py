@@ -17,6 +17,7 @@ from backend.accounts.models import User
 from backend.attendance import services as attendance
 from backend.attendance.models import Shift
 from backend.common.settings import setting
+from backend.demo import case_history
 from backend.departments import services as departments
 from backend.departments.models import Department
 from backend.extensions import db
@@ -143,7 +144,7 @@ DEMO_DEPARTMENTS = (
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
     added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0,
-             "departments": 0}
+             "departments": 0, "cases": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -183,6 +184,8 @@ def load_demo_city() -> dict:
         _add_demo_post()
         added["posts"] += 1
     db.session.commit()
+    # Last: the history's cases need the grids, accounts, departments and catalogue above.
+    added["cases"] = case_history.load_case_history()
     return added
 
 
