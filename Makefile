@@ -45,6 +45,7 @@ db: $(VENV)/.runtime-installed
 ## The demo: serve on http://$(HOST):$(PORT) in demo mode, loading the demo city into an
 ## empty database (HOST, PORT, DATABASE_URL override). Production: see the README.
 run: export DEMO_MODE = 1
+run: export JOBS = 1
 run: db
 	$(BIN)/flask demo load --if-empty
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app

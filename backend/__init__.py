@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_sync(app)
     register_cli(app)
     register_pages(app)
+    register_jobs(app)
     return app
 
 
@@ -142,8 +143,10 @@ def import_models() -> None:
     from backend.accounts import models as _accounts  # noqa: F401
     from backend.attendance import models as _attendance  # noqa: F401
     from backend.audit import models as _audit  # noqa: F401
+    from backend.common import jobs as _jobs  # noqa: F401
     from backend.departments import models as _departments  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
+    from backend.notifications import models as _notifications  # noqa: F401
     from backend.patrol import models as _patrol  # noqa: F401
     from backend.photos import models as _photos  # noqa: F401
     from backend.posts import models as _posts  # noqa: F401
@@ -188,6 +191,7 @@ def register_api(app: Flask) -> None:
     from backend.extensions import api
     from backend.health.api import health_blp
     from backend.incidents.api import cases_blp
+    from backend.notifications.api import notifications_blp
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
     from backend.posts.api import posts_blp
@@ -197,7 +201,7 @@ def register_api(app: Flask) -> None:
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
-                      cases_blp):
+                      cases_blp, notifications_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
@@ -225,6 +229,7 @@ def register_sync(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
+    from backend.incidents.cli import cases_cli
     from backend.photos.cli import photos_cli
     from backend.regions.cli import regions_cli
     from backend.sync_adapter.cli import sync_cli
@@ -234,6 +239,23 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(photos_cli)
+    app.cli.add_command(cases_cli)
+
+
+def register_jobs(app: Flask) -> None:
+    """With JOBS=1 (`make run` sets it), each process runs the periodic jobs under a lease
+    in the database, so one of several gunicorn workers runs each per period. Off, cron runs
+    their commands (`flask cases mark-overdue`)."""
+    if not app.config.get("JOBS"):
+        return
+    from datetime import timedelta
+
+    from backend.common.jobs import start_scheduler_once
+    from backend.incidents.overdue import mark_overdue
+
+    # Started by the first request a process serves: never in `flask` commands.
+    app.before_request(lambda: start_scheduler_once(app, {"mark_overdue": (
+        timedelta(minutes=app.config["OVERDUE_JOB_MINUTES"]), mark_overdue)}))
 
 
 def register_pages(app: Flask) -> None:

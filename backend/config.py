@@ -99,6 +99,10 @@ class Config:
     WORK_CALENDAR_DIR = os.environ.get("WORK_CALENDAR_DIR") or None
     # An open case this many working hours from its deadline is due soon (临期).
     DUE_SOON_WORKING_H = _env_int("DUE_SOON_WORKING_H", 4)
+    # Periodic jobs in the app (marking overdue cases), each under a database lease so that
+    # one of several gunicorn workers runs it; off, cron runs `flask cases mark-overdue`.
+    JOBS = os.environ.get("JOBS", "") == "1"
+    OVERDUE_JOB_MINUTES = _env_int("OVERDUE_JOB_MINUTES", 10)
     # How long after closing a supervisor may reopen a case (the result did not hold).
     CASE_REOPEN_WINDOW_H = _env_int("CASE_REOPEN_WINDOW_H", 7 * 24)
 

@@ -62,6 +62,8 @@ class Report(SyncedRecord, db.Model):
                                                             index=True)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the overdue job first found it past its deadline (and told who acts next).
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseCounter(db.Model):

@@ -77,6 +77,8 @@ class CaseOut(ma.Schema):
     assignee_id = ma.fields.UUID(allow_none=True, required=True, metadata={
         "description": "The grid worker it is dispatched back to (网格微循环)."})
     closed_at = ma.fields.DateTime(allow_none=True, required=True)
+    overdue_at = ma.fields.DateTime(allow_none=True, required=True, metadata={
+        "description": "When the overdue job found it past its deadline (and told who acts)."})
     version = ma.fields.Integer(required=True)
     actions = ma.fields.List(ma.fields.String(), required=True, metadata={
         "description": "What the caller may do with it now (the console's buttons)."})

@@ -55,6 +55,9 @@ GET    /api/v1/audit                                      401  403   403   403  
 GET    /api/v1/cases                                      401  ok    403   ok    ok    ok    ok    ok
 GET    /api/v1/cases/{case_id}                            401  ok    403   ok    ok    ok    ok    ok
 POST   /api/v1/cases/{case_id}/actions                    401  ok    403   ok    ok    ok    ok    ok
+GET    /api/v1/notifications                              401  ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/notifications/read                         401  ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/notifications/{notification_id}/read       401  ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/sync/conflicts                             401  403   403   403   403   ok    ok    ok
@@ -131,7 +134,8 @@ def targets(demo, db) -> dict[str, str]:
     return {"region_id": str(grid.id), "user_id": str(worker1.id), "worker_id": str(worker1.id),
             "department_id": str(db.session.scalar(select(Department.id))),
             "shift_id": str(db.session.scalar(select(Shift.id))), "post_id": str(post.id),
-            "conflict_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
+            "conflict_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()),
+            "notification_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
 
 
 def _call(client, method: str, path: str, headers: dict):

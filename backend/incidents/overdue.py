@@ -1,0 +1,83 @@
+"""The overdue job (超期督办): open cases past their deadline are marked once — a timeline entry
+every phone holding the case pulls — and whoever must act next is notified: the department
+or grid worker it is dispatched to, otherwise the supervisors of its region at its tier.
+
+Idempotent: a case is marked once (`overdue_at`), and a person is notified once per case.
+Run by the app's scheduler (JOBS=1) or by cron: `flask cases mark-overdue`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from backend.accounts.models import User, UserRole
+from backend.common.auth import DEPARTMENT, SUPERVISOR
+from backend.common.time import isoformat, utcnow
+from backend.extensions import db
+from backend.incidents import workflow
+from backend.incidents.cases import level_of_path
+from backend.incidents.models import Report
+from backend.notifications.services import notify
+from backend.regions.models import Region
+from backend.sync_adapter.registry import engine
+
+_reports = Report.__table__
+BATCH = 500
+
+
+def mark_overdue(now: datetime | None = None) -> dict:
+    """Mark every case that has become overdue; one transaction per batch."""
+    now = now or utcnow()
+    marked = notified = 0
+    while True:
+        query = (sa.select(_reports).where(
+            _reports.c.deleted.is_(False), _reports.c.overdue_at.is_(None),
+            _reports.c.deadline_at < now,
+            _reports.c.status.in_(sorted(workflow.OPEN_STATUSES)))
+            .order_by(_reports.c.deadline_at).limit(BATCH)
+            # Two runs at once (cron and the scheduler) take different cases.
+            .with_for_update(skip_locked=True))
+        rows = db.session.execute(query).mappings().all()
+        if not rows:
+            break
+        for row in rows:
+            entry = {"at": isoformat(now), "event": "overdue",
+                     "deadline_at": isoformat(row["deadline_at"]), "status": row["status"]}
+            engine().apply_server_change(db.session.connection(), "reports", row["id"], {
+                "overdue_at": now, "timeline": [*(row["timeline"] or []), entry]}, now)
+            notified += notify(who_acts_next(row), "case_overdue", row["id"], {
+                "code": row["code"], "deadline_at": isoformat(row["deadline_at"]),
+                "status": row["status"]})
+            marked += 1
+        db.session.commit()
+    return {"marked": marked, "notified": notified}
+
+
+def who_acts_next(row) -> list:
+    """The people whose turn it is: the handler while it is dispatched, else its supervisors."""
+    if row["status"] == "dispatched" and row["assignee_id"] is not None:
+        return [row["assignee_id"]]
+    if row["status"] == "dispatched" and row["department_id"] is not None:
+        return list(db.session.scalars(sa.select(User.id).join(UserRole).where(
+            User.department_id == row["department_id"], User.is_active.is_(True),
+            UserRole.role == DEPARTMENT)))
+    return _nearest_supervisors(row["scope_path"], row["tier"] or "street")
+
+
+def _nearest_supervisors(scope_path: str | None, tier: str) -> list:
+    """The supervisors bound to the deepest region holding the case at a level that acts on
+    its tier (a street's for a street case), not everyone up to the city."""
+    if not scope_path:
+        return []
+    allowed = {"street": ("city", "district", "street"), "district": ("city", "district")}[tier]
+    rows = db.session.execute(sa.select(User.id, Region.path).join(UserRole).join(
+        Region, Region.id == User.region_id).where(
+        UserRole.role == SUPERVISOR, User.is_active.is_(True),
+        sa.literal(scope_path).startswith(Region.path))).all()
+    rows = [(user_id, path) for user_id, path in rows if level_of_path(path) in allowed]
+    if not rows:
+        return []
+    deepest = max(len(path) for _, path in rows)
+    return [user_id for user_id, path in rows if len(path) == deepest]
