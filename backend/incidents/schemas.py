@@ -34,7 +34,8 @@ class ReportFields(ma.Schema):
     photos = ma.fields.List(sha256_hex(), load_default=list,
                             validate=ma.validate.Length(max=MAX_PHOTOS))
     # The result: of closing on the spot, or of handling a case dispatched back to the worker.
-    after_photos = ma.fields.List(sha256_hex(), validate=ma.validate.Length(max=MAX_PHOTOS))
+    after_photos = ma.fields.List(sha256_hex(), load_default=list,
+                                  validate=ma.validate.Length(max=MAX_PHOTOS))
     reported_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
     status = ma.fields.String(validate=ma.validate.OneOf(workflow.STATUSES))
     note = ma.fields.String(validate=ma.validate.Length(max=2000))

@@ -28,16 +28,18 @@ class Notifications(MethodView):
 @notifications_blp.route("/read")
 class AllRead(MethodView):
     @auth_required()
+    @notifications_blp.arguments(schemas.MarkAllIn)
     @notifications_blp.response(200, schemas.MarkedOut)
-    def post(self):
-        """Mark all of mine read."""
-        return {"marked": services.mark_all_read(current_user())}
+    def post(self, args):
+        """Mark all of mine read (or those that arrived before `before`)."""
+        return {"marked": services.mark_all_read(current_user(), **args)}
 
 
-@notifications_blp.route("/<uuid:notification_id>/read")
-class OneRead(MethodView):
+@notifications_blp.route("/<uuid:notification_id>")
+class OneNotification(MethodView):
     @auth_required()
+    @notifications_blp.arguments(schemas.NotificationPatchIn)
     @notifications_blp.response(200, schemas.NotificationOut)
-    def post(self, notification_id: uuid.UUID):
-        """Mark one of mine read."""
-        return services.mark_read(current_user(), notification_id)
+    def patch(self, args, notification_id: uuid.UUID):
+        """Mark one of mine read (or unread again)."""
+        return services.set_read(current_user(), notification_id, args["read"])

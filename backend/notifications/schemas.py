@@ -20,5 +20,14 @@ class NotificationOut(ma.Schema):
     read_at = ma.fields.DateTime(allow_none=True, required=True)
 
 
+class NotificationPatchIn(ma.Schema):
+    read = ma.fields.Boolean(required=True)
+
+
+class MarkAllIn(ma.Schema):
+    before = ma.fields.AwareDateTime(load_default=None, metadata={
+        "description": "Only those that arrived before this time (what the reader has seen)."})
+
+
 class MarkedOut(ma.Schema):
     marked = ma.fields.Integer(required=True)

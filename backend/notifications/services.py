@@ -38,19 +38,23 @@ def list_mine(user, *, unread: bool | None = None, page: int = 1, per_page: int 
     return paginate(query, page, per_page)
 
 
-def mark_read(user, notification_id: uuid.UUID) -> Notification:
+def set_read(user, notification_id: uuid.UUID, read: bool) -> Notification:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != user.id:
         raise NotFound("No such notification.")
-    if notification.read_at is None:
+    if read and notification.read_at is None:
         notification.read_at = utcnow()
-        db.session.commit()
+    elif not read:
+        notification.read_at = None
+    db.session.commit()
     return notification
 
 
-def mark_all_read(user) -> int:
-    count = db.session.execute(update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
-    ).values(read_at=utcnow())).rowcount
+def mark_all_read(user, before=None) -> int:
+    query = update(Notification).where(Notification.user_id == user.id,
+                                       Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.created_at < before)
+    count = db.session.execute(query.values(read_at=utcnow())).rowcount
     db.session.commit()
     return count or 0

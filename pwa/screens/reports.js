@@ -22,7 +22,7 @@ function card(app, report, categories) {
       " · ", formatTime(report.reported_at, app.language()),
       photos ? [" · ", h("span", { class: "photo-count" }, t("reports.photo_n", { n: photos }))] : null),
     h("span", { class: "card-badges" },
-      report._pending ? h("span", { class: "badge" }, t("reports.pending")) : null,
+      report._pending ? h("span", { class: "badge pending" }, t("reports.pending")) : null,
       isOverdue(report) ? h("span", { class: "badge overdue" }, t("report.overdue")) : null)));
 }
 

@@ -45,7 +45,7 @@ def test_reports_made_offline_survive_reloads_and_reach_the_server_exactly_once(
     make_report(page, "离线上报二")
     page.reload()
     expect(page.locator("#report-list")).to_contain_text("离线上报二")
-    expect(page.locator("#report-list .badge")).to_have_count(2)
+    expect(page.locator("#report-list .badge.pending")).to_have_count(2)
     assert outbox_count(page) == 2
     assert reports_described(live_server, "离线上报一") == []
 
@@ -56,7 +56,7 @@ def test_reports_made_offline_survive_reloads_and_reach_the_server_exactly_once(
         [report] = reports_described(live_server, description)
         assert report.code and report.status == "reported"
     # The server's case number comes back to the phone, and the "not synced" badges go.
-    expect(page.locator("#report-list .badge")).to_have_count(0)
+    expect(page.locator("#report-list .badge.pending")).to_have_count(0)
     expect(page.locator("#report-list")).to_contain_text(reports_described(live_server, "离线上报一")[0].code)
 
 
@@ -64,6 +64,7 @@ def test_reports_made_offline_survive_reloads_and_reach_the_server_exactly_once(
 def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(
         page: Page, context: BrowserContext, sign_in, live_server):
     signed_in_and_installed(page, sign_in)
+    before = count(live_server, Report)  # the demo city's own cases
     context.set_offline(True)
     for n in range(3):
         make_report(page, f"中断同步{n}")
@@ -86,13 +87,14 @@ def test_a_page_killed_mid_sync_loses_nothing_and_doubles_nothing(
     assert applied.is_set(), "the push reached the server"
     page.close()
     context.unroute("**/api/v1/sync/push")
-    assert count(live_server, Report) == 3
+    assert count(live_server, Report) == before + 3
 
     again = context.new_page()
     again.goto("/#/sync")
     wait_outbox(again, 0)
     wait_synced(again)
-    assert count(live_server, Report) == 3, "the re-sent batch was a duplicate, not a second apply"
+    assert count(live_server, Report) == before + 3, \
+        "the re-sent batch was a duplicate, not a second apply"
     for n in range(3):
         assert len(reports_described(live_server, f"中断同步{n}")) == 1
 

@@ -79,7 +79,7 @@ def test_photos_taken_offline_reach_the_server_small_upright_and_without_metadat
 
     # A reload offline loses nothing: the records wait in the outbox, the bytes on the phone.
     page.reload()
-    expect(page.locator("#report-list .badge")).to_have_count(1)
+    expect(page.locator("#report-list .badge.pending")).to_have_count(1)
     assert page.evaluate("civicgrid.outboxCount()") == 4 and pending_blobs(page) == 3
     page.locator("#report-list a").first.click()
     expect(page.locator("#report-photos img")).to_have_count(3)

@@ -76,13 +76,18 @@ def test_notifications_are_read_one_or_all_and_only_by_their_owner(client, field
     mark_overdue()
     boss = login_as(field_city.boss)
     [item] = client.get("/api/v1/notifications?unread=true", headers=boss).get_json()["items"]
-    assert_json_error(client.post(f"/api/v1/notifications/{item['id']}/read",
-                                  headers=login_as(dept)), 404)
-    read = client.post(f"/api/v1/notifications/{item['id']}/read", headers=boss).get_json()
+    assert_json_error(client.patch(f"/api/v1/notifications/{item['id']}", json={"read": True},
+                                   headers=login_as(dept)), 404)
+    read = client.patch(f"/api/v1/notifications/{item['id']}", json={"read": True},
+                        headers=boss).get_json()
     assert read["read_at"]
     assert client.get("/api/v1/notifications?unread=true", headers=boss).get_json()["total"] == 0
     staff = login_as(dept)
-    assert client.post("/api/v1/notifications/read", headers=staff).get_json() == {"marked": 1}
+    earlier = client.post("/api/v1/notifications/read", headers=staff,
+                          json={"before": "2026-01-01T00:00:00Z"}).get_json()
+    assert earlier == {"marked": 0}  # it arrived later than that
+    assert client.post("/api/v1/notifications/read", headers=staff, json={}).get_json() == {
+        "marked": 1}
     assert client.get("/api/v1/notifications?unread=true", headers=staff).get_json()["total"] == 0
 
 
