@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.14";
+const VERSION = "2026-12-06.16";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -42,6 +42,7 @@ const SHELL = [
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",
+  "/lib/chart-4.6.2.umd.min.js",
   "/i18n/zh-CN.json",
   "/i18n/en.json",
   "/icons/icon.svg",
@@ -65,6 +66,7 @@ const SHELL = [
   "/console/audit.js",
   "/console/cases.js",
   "/console/case.js",
+  "/console/assessment.js",
 ];
 
 self.addEventListener("install", (event) => {

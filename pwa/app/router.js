@@ -15,6 +15,7 @@ const ROUTES = [
   { pattern: /^\/console\/tracks$/, module: "../console/tracks.js" },
   { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
   { pattern: /^\/console\/audit$/, module: "../console/audit.js" },
+  { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },
   { pattern: /^\/console\/cases\/(?<id>[0-9a-f-]{36})$/, module: "../console/case.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },

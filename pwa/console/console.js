@@ -89,6 +89,8 @@ export async function mount(root, _params, app) {
           t("console.tracks")),
         h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
           t("console.posts")),
+        h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },
+          t("console.assessment")),
         app.session()?.user.roles?.includes("admin")
           ? h("a", { class: "button secondary", href: "#/console/audit", id: "to-audit" },
             t("console.audit")) : null,

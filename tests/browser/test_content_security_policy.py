@@ -25,9 +25,10 @@ SCREENS = {
     "citizen1": (PHONE, ["/", "/soon/take_number", "/soon/my_tickets", "/soon/certificates", "/sync"]),
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
-                             "/console/posts", "/console/cases", "/reports", "/sync"]),
+                             "/console/posts", "/console/cases", "/console/assessment",
+                             "/reports", "/sync"]),
     "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit",
-                        "/console/cases"]),
+                        "/console/cases", "/console/assessment"]),
     "dept1": (DESKTOP, ["/", "/console/cases"]),
 }
 
