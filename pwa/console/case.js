@@ -9,6 +9,7 @@ import { errorMessage } from "../app/i18n.js";
 import { MAX_PHOTOS, photoSource, shrinkPhoto, uploadPhoto } from "../app/photos.js";
 import * as store from "../app/store.js";
 import { h } from "../app/ui/dom.js";
+import { notificationBell } from "../app/ui/notification-bell.js";
 import { statusChip } from "../app/ui/status-chip.js";
 import { departmentsById, hasConsole, holderText } from "./cases.js";
 
@@ -186,6 +187,7 @@ export async function mount(root, { id }, app) {
   const owner = app.owner();
   const user = app.session().user;
   const section = h("section", { id: "case-page", class: "wide" });
+  const bell = notificationBell(app, { where: "console" });
   root.append(section);
   const [categories, regions, departments] = await Promise.all([store.view(owner, "categories"),
     store.view(owner, "regions"), departmentsById()]);
@@ -223,7 +225,7 @@ export async function mount(root, { id }, app) {
     }
     const title = h("h1", { id: "case-title", tabindex: "-1" }, c.code || t("reports.no_code"), " ", statusChip(t, c.status));
     section.replaceChildren(
-      h("div", { class: "console-head" }, title,
+      h("div", { class: "console-head" }, title, bell.element,
         h("a", { class: "button secondary", href: "#/console/cases", id: "case-back" }, t("cases.title")),
         hasConsole(user) ? h("a", { class: "button secondary", href: "#/console" }, t("console.title")) : null),
       h("p", { class: "hint", id: "case-announce", role: "status" }, announce),
@@ -252,5 +254,5 @@ export async function mount(root, { id }, app) {
     }
   };
   await load();
-  return () => held.forEach((shown) => shown.release());
+  return () => { held.forEach((shown) => shown.release()); bell.stop(); };
 }

@@ -7,6 +7,7 @@ import { categoryName } from "../app/categories.js";
 import { errorMessage } from "../app/i18n.js";
 import * as store from "../app/store.js";
 import { formatTime, h } from "../app/ui/dom.js";
+import { notificationBell } from "../app/ui/notification-bell.js";
 import { signOutButton } from "../app/ui/sign-out.js";
 import { statusChip } from "../app/ui/status-chip.js";
 
@@ -141,11 +142,12 @@ export async function mount(root, params, app) {
     // Department staff see only their own department's cases: the filter would say nothing.
     showDepartments: hasConsole(user),
   }, (values) => { filters = values; load(); });
+  const bell = notificationBell(app, { where: "console" });
   root.append(h("section", { id: "cases-console", class: "wide" },
-    h("div", { class: "console-head" }, h("h1", {}, t("cases.title")),
+    h("div", { class: "console-head" }, h("h1", {}, t("cases.title")), bell.element,
       hasConsole(user) ? h("a", { class: "button secondary", href: "#/console", id: "cases-to-console" }, t("console.title")) : null,
       signOutButton(app)),
     form, body));
   await load();
-  return () => { unmounted = true; };
+  return () => { unmounted = true; bell.stop(); };
 }

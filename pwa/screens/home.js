@@ -2,6 +2,7 @@
 // phone; supervisors, clerks and admins get their console on a desktop.
 import { h } from "../app/ui/dom.js";
 import { icon } from "../app/ui/icons.js";
+import { notificationBell } from "../app/ui/notification-bell.js";
 import { signOutButton } from "../app/ui/sign-out.js";
 
 const TILES = {
@@ -49,8 +50,12 @@ export function mount(root, _params, app) {
     .filter((tile) => !seen.has(tile.key) && seen.add(tile.key));
   const region = user.region ? user.region.path.map((r) => r.name).join(" / ") : "";
   const signOut = signOutButton(app);
+  // Grid workers are told of the cases sent back to them that have run past their deadline.
+  const bell = user.roles.includes("worker") ? notificationBell(app, { where: "phone" }) : null;
   root.append(h("section", { id: "home" },
-    h("h1", { id: "greeting" }, t("home.hello", { name: user.display_name || user.username })),
+    h("div", { class: "home-head" },
+      h("h1", { id: "greeting" }, t("home.hello", { name: user.display_name || user.username })),
+      bell?.element),
     h("p", { class: "who" }, user.roles.map((r) => t(`role.${r}`)).join("、"),
       region ? h("span", { class: "region" }, ` · ${region}`) : null),
     h("nav", { class: "tiles", "aria-label": t("home.tasks") },
@@ -58,4 +63,5 @@ export function mount(root, _params, app) {
         icon(tile.icon),
         h("span", {}, t(`tile.${tile.key}`))))),
     signOut));
+  return bell ? bell.stop : undefined;
 }
