@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.16";
+const VERSION = "2026-12-06.17";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -39,6 +39,7 @@ const SHELL = [
   "/app/ui/pin-map.js",
   "/app/ui/report-photos.js",
   "/app/ui/status-chip.js",
+  "/app/ui/notification-bell.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",

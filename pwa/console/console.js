@@ -4,6 +4,7 @@ import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import * as store from "../app/store.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
+import { notificationBell } from "../app/ui/notification-bell.js";
 import { signOutButton } from "../app/ui/sign-out.js";
 import { hasConsole } from "./cases.js";
 
@@ -56,9 +57,27 @@ export async function mount(root, _params, app) {
   }
   // The cases part is redrawn on every sync; the conflicts part only when its conflicts
   // change, so that a refusal said by an item, and the keyboard's focus, stay put.
+  // The head is drawn once, outside both, so the bell's open list survives a sync.
+  const bell = notificationBell(app, { where: "console" });
+  const head = h("div", { class: "console-head" }, h("h1", {}, t("console.title")),
+    bell.element,
+    h("a", { class: "button secondary", href: "#/console/cases", id: "to-cases" },
+      t("console.case_list")),
+    h("a", { class: "button secondary", href: "#/console/attendance", id: "to-attendance" },
+      t("console.attendance")),
+    h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
+      t("console.tracks")),
+    h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
+      t("console.posts")),
+    h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },
+      t("console.assessment")),
+    app.session()?.user.roles?.includes("admin")
+      ? h("a", { class: "button secondary", href: "#/console/audit", id: "to-audit" },
+        t("console.audit")) : null,
+    signOutButton(app));
   const casesPart = h("div", {});
   const conflictsBody = h("div", { id: "conflicts", "aria-live": "polite" });
-  const section = h("section", { id: "console", class: "wide" }, casesPart,
+  const section = h("section", { id: "console", class: "wide" }, head, casesPart,
     h("h2", {}, t("console.conflicts")), conflictsBody);
   root.append(section);
   const items = new Map();
@@ -80,21 +99,6 @@ export async function mount(root, _params, app) {
     if (isStale()) return;
     drawConflicts(open);
     casesPart.replaceChildren(
-      h("div", { class: "console-head" }, h("h1", {}, t("console.title")),
-        h("a", { class: "button secondary", href: "#/console/cases", id: "to-cases" },
-          t("console.case_list")),
-        h("a", { class: "button secondary", href: "#/console/attendance", id: "to-attendance" },
-          t("console.attendance")),
-        h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
-          t("console.tracks")),
-        h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
-          t("console.posts")),
-        h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },
-          t("console.assessment")),
-        app.session()?.user.roles?.includes("admin")
-          ? h("a", { class: "button secondary", href: "#/console/audit", id: "to-audit" },
-            t("console.audit")) : null,
-        signOutButton(app)),
       h("h2", {}, t("console.cases"), ` (${reports.length})`),
       h("table", { class: "table", id: "case-table" },
         h("caption", { class: "sr-only" }, t("console.cases")),
@@ -114,5 +118,5 @@ export async function mount(root, _params, app) {
   // A sync that landed while the first render was reading is drawn now.
   const off = app.onChange(render);
   render();
-  return off;
+  return () => { off(); bell.stop(); };
 }
