@@ -50,3 +50,18 @@ class CaseActions(MethodView):
     def post(self, args, case_id: uuid.UUID):
         """Move the case: register, dispatch, handle, verify, send back, close…"""
         return cases.act(current_user(), case_id, **args)
+
+
+@cases_blp.route("/<uuid:case_id>/feedback")
+class CaseFeedback(MethodView):
+    @auth_required(*cases.CASE_READERS)
+    @cases_blp.arguments(schemas.CaseFeedbackIn)
+    @cases_blp.response(200, schemas.CaseDetailOut)
+    @cases_blp.alt_response(403, description="Only the case's reporter gives feedback "
+                                             "(`forbidden_action`).")
+    @cases_blp.alt_response(409, description="The case is not closed or cancelled "
+                                             "(`case_not_finished`), or feedback was already "
+                                             "given (`feedback_given`).")
+    def post(self, args, case_id: uuid.UUID):
+        """结果反馈: the reporter says whether the result satisfies them, once per closing."""
+        return cases.give_feedback(current_user(), case_id, **args)

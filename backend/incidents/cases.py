@@ -178,7 +178,7 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
     if rule.target == "closed":
         changes["closed_at"] = now
     if action == "reopen":
-        changes["closed_at"] = None
+        changes |= {"closed_at": None, **FEEDBACK_CLEARED}
     if photos:
         changes["after_photos"] = [*(row["after_photos"] or []),
                                    *(p for p in photos if p not in (row["after_photos"] or []))]
@@ -204,6 +204,45 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
                           "code": row["code"]})
     db.session.commit()
     return get_case(user, case_id)
+
+
+# A reopened case is done again: its reporter is asked again once it is closed again (the
+# earlier feedback stays on the timeline).
+FEEDBACK_CLEARED = {"satisfaction": None, "satisfaction_note": ""}
+
+
+def give_feedback(user, case_id: uuid.UUID, *, satisfaction: str, note: str = "",
+                  now: datetime | None = None) -> dict:
+    """结果反馈: the reporter says whether the result of a finished case satisfies them, once
+    (the rule in workflow.judge_feedback; a phone gives it offline through sync alike)."""
+    now = now or utcnow()
+    row = _load(user, case_id, lock=True)
+    verdict = workflow.judge_feedback(person_of(user), workflow.CaseFacts.of(row),
+                                      row["satisfaction"])
+    if not verdict.allowed:
+        error = Forbidden if verdict.code == "forbidden_action" else Conflict
+        raise error(verdict.message, code=verdict.code,
+                    details={"current": {"status": row["status"],
+                                         "satisfaction": row["satisfaction"]}})
+    note = (note or "").strip()
+    entry = feedback_event(now, user.id, satisfaction, note) | {"by_name": user.display_name}
+    changes = {"satisfaction": satisfaction, "satisfaction_note": note,
+               "timeline": [*(row["timeline"] or []), entry]}
+    try:
+        engine().apply_server_change(db.session.connection(), "reports", case_id, changes, now)
+    except Rejection as error:
+        raise NotFound(error.message, code=error.code) from error
+    audit.record(audit.CASE_FEEDBACK, actor=user, target=("case", case_id),
+                 details={"satisfaction": satisfaction, "code": row["code"]})
+    db.session.commit()
+    return get_case(user, case_id)
+
+
+def feedback_event(at: datetime, by: uuid.UUID, satisfaction: str, note: str) -> dict:
+    """The timeline entry of feedback, from the API or a phone."""
+    entry = {"at": isoformat(at), "event": "feedback", "satisfaction": satisfaction,
+             "by": str(by), "role": workflow.REPORTER}
+    return entry | {"note": note} if note else entry
 
 
 def _photos_required(rule: workflow.Action, row) -> bool:

@@ -64,6 +64,10 @@ class Report(SyncedRecord, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the overdue job first found it past its deadline (and told who acts next).
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 结果反馈: the reporter's word on the result once the case is finished ("satisfied" or
+    # "unsatisfied"; None until given), given once per closing (a reopened case asks again).
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    satisfaction_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class CaseCounter(db.Model):

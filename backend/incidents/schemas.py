@@ -10,6 +10,7 @@ from backend.incidents import workflow
 
 MAX_PHOTOS = 9
 MAX_ACCURACY_M = 10_000  # a fix worse than 10 km says nothing about where the case is
+MAX_FEEDBACK_NOTE = 500
 
 
 class StrictBoolean(ma.fields.Boolean):
@@ -39,6 +40,9 @@ class ReportFields(ma.Schema):
     reported_at = ma.fields.AwareDateTime(required=True, default_timezone=None)
     status = ma.fields.String(validate=ma.validate.OneOf(workflow.STATUSES))
     note = ma.fields.String(validate=ma.validate.Length(max=2000))
+    # 结果反馈: the reporter's word once the case is finished (sync.py says who and when).
+    satisfaction = ma.fields.String(validate=ma.validate.OneOf(workflow.SATISFACTION))
+    satisfaction_note = ma.fields.String(validate=ma.validate.Length(max=MAX_FEEDBACK_NOTE))
 
 
 # -- cases over HTTP -------------------------------------------------------------------------
@@ -80,6 +84,10 @@ class CaseOut(ma.Schema):
     closed_at = ma.fields.DateTime(allow_none=True, required=True)
     overdue_at = ma.fields.DateTime(allow_none=True, required=True, metadata={
         "description": "When the overdue job found it past its deadline (and told who acts)."})
+    satisfaction = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The reporter's feedback on the result (结果反馈): satisfied, "
+                       "unsatisfied, or null until given."})
+    satisfaction_note = ma.fields.String(required=True)
     version = ma.fields.Integer(required=True)
     actions = ma.fields.List(ma.fields.String(), required=True, metadata={
         "description": "What the caller may do with it now (the console's buttons)."})
@@ -104,3 +112,10 @@ class CaseActionIn(ma.Schema):
     lat = Latitude(allow_none=True, load_default=None,
                    metadata={"description": "Where the action was taken (optional)."})
     lon = Longitude(allow_none=True, load_default=None)
+
+
+class CaseFeedbackIn(ma.Schema):
+    satisfaction = ma.fields.String(required=True,
+                                    validate=ma.validate.OneOf(workflow.SATISFACTION))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=MAX_FEEDBACK_NOTE),
+                            metadata={"description": "Optional: why (满意 or 不满意)."})

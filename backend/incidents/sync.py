@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from backend.common import working_time
-from backend.common.auth import ADMIN, SUPERVISOR, WORKER
+from backend.common.auth import ADMIN, CITIZEN, SUPERVISOR, WORKER
 from backend.common.settings import setting
 from backend.common.time import isoformat
 from backend.incidents import cases, services, workflow
@@ -25,6 +25,8 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
     """上报: the grid from the point, a case code, the deadline from the category."""
     if values.get("status", "reported") != "reported":
         raise Rejection("invalid_transition", "A new report starts as 'reported'.")
+    if {"satisfaction", "satisfaction_note"} & set(values):
+        raise Rejection("case_not_finished", "Feedback is given on a closed case.")
     # Read once per push: a phone's batch names the same few categories and grids again and again.
     code = values["category"]
     category = ctx.remember(("category", code), lambda: services.find_category(ctx.conn, code))
@@ -58,9 +60,13 @@ def case_deadline(ctx: WriteContext, reported_at, limit_h: float):
 
 
 def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
-    """A pin moved into another grid moves the case there; every accepted status move goes
-    on the case's timeline (traceable up, trackable down)."""
+    """A pin moved into another grid moves the case there; every accepted status move and
+    the reporter's feedback go on the case's timeline (traceable up, trackable down)."""
     extra = _grid_of_moved_pin(ctx, current, changes) if {"lat", "lon"} & set(changes) else {}
+    if FEEDBACK_FIELDS & set(changes):
+        feedback = _feedback(ctx, current, changes)
+        current = {**current, "timeline": [*(current.get("timeline") or []), feedback]}
+        extra["timeline"] = current["timeline"]
     if "status" not in changes or changes["status"] == current["status"]:
         return extra
     old, new = current["status"], changes["status"]
@@ -72,8 +78,35 @@ def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
     if new == "closed":
         extra["closed_at"] = ctx.now
     elif old == "closed":
-        extra["closed_at"] = None
+        extra |= {"closed_at": None, **cases.FEEDBACK_CLEARED}
     return {**extra, "timeline": [*(current.get("timeline") or []), event]}
+
+
+FEEDBACK_FIELDS = frozenset({"satisfaction", "satisfaction_note"})
+
+
+def _feedback(ctx: WriteContext, current: dict, changes: dict) -> dict:
+    """结果反馈 from the phone, made offline: judged when it syncs by the rule the API uses
+    (workflow.judge_feedback: the reporter, a finished case, once), the whole mutation
+    refused otherwise. Written once, it is not edited: a note alone comes too late."""
+    if "satisfaction" not in changes:
+        if current.get("satisfaction") is not None:
+            raise Rejection("feedback_given", "Feedback on this case was already given.")
+        raise Rejection("satisfaction_required", "A feedback note goes with the satisfaction.")
+    verdict = workflow.judge_feedback(_person(ctx), workflow.CaseFacts.of(current),
+                                      current.get("satisfaction"))
+    if not verdict.allowed:
+        raise Rejection(verdict.code, verdict.message,
+                        {"status": current["status"], "satisfaction": current.get("satisfaction")})
+    note = (changes.get("satisfaction_note") or "").strip()
+    return cases.feedback_event(ctx.now, ctx.actor.user_id, changes["satisfaction"], note) | {
+        "via": "sync"}
+
+
+def _person(ctx: WriteContext) -> workflow.Person:
+    path = ctx.actor.home_path or ctx.actor.scope.path_prefix
+    return workflow.Person(user_id=ctx.actor.user_id, roles=ctx.actor.roles,
+                           region_path=path, region_level=cases.level_of_path(path))
 
 
 def _grid_of_moved_pin(ctx: WriteContext, current: dict, changes: dict) -> dict:
@@ -103,10 +136,7 @@ def check_transition(ctx: WriteContext, current: dict, changes: dict) -> None:
     if action is None or action in CONSOLE_ONLY_ACTIONS:
         raise Rejection("invalid_transition", f"A {old} case cannot become {new} here.",
                         {"from": old, "to": new, "status": old})
-    path = ctx.actor.home_path or ctx.actor.scope.path_prefix
-    person = workflow.Person(user_id=ctx.actor.user_id, roles=ctx.actor.roles,
-                             region_path=path, region_level=cases.level_of_path(path))
-    verdict = workflow.judge(action, person, workflow.CaseFacts.of(current), now=ctx.now,
+    verdict = workflow.judge(action, _person(ctx), workflow.CaseFacts.of(current), now=ctx.now,
                              reopen_window=timedelta(hours=setting("CASE_REOPEN_WINDOW_H")))
     if not verdict.allowed:
         raise Rejection(verdict.code, verdict.message, {"from": old, "to": new, "status": old})
@@ -126,11 +156,12 @@ def _category(ctx: WriteContext, code: str) -> dict:
 
 
 def may_write_report(ctx: WriteContext, record: dict | None, op: str) -> bool:
-    """Staff report; the reporter and supervisors (of the region) edit; only a fresh report
-    may be withdrawn by its reporter."""
+    """Staff and citizens report; the reporter and supervisors (of the region) edit; only a
+    fresh report may be withdrawn by its reporter. Which fields and moves an edit may carry
+    is for the role table (check_transition) and the feedback rule (_feedback)."""
     roles = ctx.actor.roles
     if op == "create":
-        return bool(roles & {WORKER, SUPERVISOR, ADMIN})
+        return bool(roles & {WORKER, SUPERVISOR, ADMIN, CITIZEN})
     if ADMIN in roles:
         return True
     mine = record["reporter_id"] == ctx.actor.user_id

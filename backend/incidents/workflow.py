@@ -169,6 +169,26 @@ def allowed_actions(person: Person, case: CaseFacts, *, now: datetime,
             if judge(name, person, case, now=now, reopen_window=reopen_window).allowed]
 
 
+# 结果反馈: once a case is finished, its reporter says whether the result satisfies them.
+# Not an action of the table (the status stays); one rule for the API and for sync.
+SATISFACTION = ("satisfied", "unsatisfied")
+FINISHED_STATUSES = frozenset({"closed", "cancelled"})
+
+
+def judge_feedback(person: Person, case: CaseFacts, given: str | None) -> Verdict:
+    """May this person give feedback on this case now (`given`: the case's satisfaction so
+    far)? Only its reporter (403 forbidden_action), only once it is closed or cancelled
+    (409 case_not_finished), and once per closing (409 feedback_given)."""
+    if person.user_id != case.reporter_id:
+        return Verdict(False, "forbidden_action", "Only the case's reporter gives feedback.")
+    if case.status not in FINISHED_STATUSES:
+        return Verdict(False, "case_not_finished",
+                       f"Feedback is given on a closed case; this one is {case.status}.")
+    if given is not None:
+        return Verdict(False, "feedback_given", "Feedback on this case was already given.")
+    return Verdict(True)
+
+
 def can_move(current: str, new: str) -> bool:
     """Is there an action from `current` to `new` at all (whoever takes it)?"""
     return (current, new) in ACTION_OF_MOVE

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Response, request, send_file
 from flask.views import MethodView
 
-from backend.common.auth import ADMIN, DEPARTMENT, SUPERVISOR, WORKER, auth_required, current_user
+from backend.common.auth import (
+    ADMIN,
+    CITIZEN,
+    DEPARTMENT,
+    SUPERVISOR,
+    WORKER,
+    auth_required,
+    current_user,
+)
 from backend.common.ids import SHA256_HEX
 from backend.common.settings import setting
 from backend.extensions import Blueprint
@@ -46,8 +54,9 @@ def _send(found: services.BlobFile) -> Response:
     return response
 
 
-# Those who attach photos: workers to reports, department staff to a handled case's result.
-UPLOADER_ROLES = (WORKER, SUPERVISOR, ADMIN, DEPARTMENT)
+# Those who attach photos: workers and citizens to reports (the daily quota keeps a citizen
+# from filling the disk), department staff to a handled case's result.
+UPLOADER_ROLES = (WORKER, SUPERVISOR, ADMIN, DEPARTMENT, CITIZEN)
 
 
 @blobs_blp.route("/<sha>", parameters=[SHA256_PARAMETER])

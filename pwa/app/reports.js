@@ -26,6 +26,19 @@ export function canEdit(report, user) {
   return !report.reporter_id || report.reporter_id === user.id;
 }
 
+/**
+ * May this user give feedback (结果反馈: satisfied or not) on the report now? Its reporter,
+ * once the case is closed or cancelled, once (a reopened case asks again when closed
+ * again); not on a case they finished themselves (closed on the spot, withdrawn). The
+ * server judges again when it syncs (workflow.judge_feedback).
+ */
+export function canGiveFeedback(report, userId) {
+  if (!report || !userId || isOpen(report) || report.satisfaction) return false;
+  if (report.reporter_id !== userId) return false;
+  const finished = timelineOf(report).filter((step) => FINISHED.includes(step.status)).pop();
+  return !finished || finished.by !== userId;
+}
+
 /** Past its deadline (时限) and still open. */
 export function isOverdue(report, now = new Date()) {
   return Boolean(report.deadline_at) && isOpen(report) && new Date(report.deadline_at) < now;

@@ -12,7 +12,11 @@ const TILES = {
     { key: "report", href: "#/reports/new", icon: "camera" },
     { key: "my_reports", href: "#/reports", icon: "list" },
   ],
+  // Citizens report from the same screens as workers (no grid of their own: the server finds
+  // the grid from the pin).
   citizen: [
+    { key: "citizen_report", href: "#/reports/new", icon: "camera" },
+    { key: "citizen_reports", href: "#/reports", icon: "list" },
     { key: "take_number", href: "#/soon/take_number", icon: "ticket" },
     { key: "my_tickets", href: "#/soon/my_tickets", icon: "bell" },
     { key: "certificates", href: "#/soon/certificates", icon: "card" },
@@ -37,6 +41,13 @@ export function deskHome(roles) {
   return DESK_HOMES.find(([role]) => roles.includes(role))?.[1] ?? null;
 }
 
+/** The tiles of these roles, each screen once (a worker who is also a citizen reports once). */
+export function tilesFor(roles) {
+  const seen = new Set();
+  return roles.flatMap((role) => TILES[role] || [])
+    .filter((tile) => !seen.has(tile.href) && seen.add(tile.href));
+}
+
 export function mount(root, _params, app) {
   const { t } = app;
   const user = app.session().user;
@@ -45,9 +56,7 @@ export function mount(root, _params, app) {
     app.navigate(desk);
     return;
   }
-  const seen = new Set();
-  const tiles = user.roles.flatMap((role) => TILES[role] || [])
-    .filter((tile) => !seen.has(tile.key) && seen.add(tile.key));
+  const tiles = tilesFor(user.roles);
   const region = user.region ? user.region.path.map((r) => r.name).join(" / ") : "";
   const signOut = signOutButton(app);
   // Grid workers are told of the cases sent back to them that have run past their deadline.

@@ -1,10 +1,11 @@
 // One report (事项详情), read from IndexedDB, so it opens with no signal: status, case code,
 // deadline, category, description, place, photos ("photo pending" until the bytes reach the
 // server) and the case's timeline as it syncs back. The console's case links open it too.
-// "Edit" leads to the form while the case is open and the user may change it.
+// "Edit" leads to the form while the case is open and the user may change it. Once the case
+// is closed, its reporter says whether the result satisfies them (结果反馈), offline too.
 import * as store from "../app/store.js";
 import { categoryName } from "../app/categories.js";
-import { canEdit, isOverdue, timelineOf } from "../app/reports.js";
+import { canEdit, canGiveFeedback, isOverdue, timelineOf } from "../app/reports.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 import { pinMap } from "../app/ui/pin-map.js";
 import { photoGallery } from "../app/ui/report-photos.js";
@@ -22,6 +23,7 @@ function eventLabel(t, step, me) {
   // A case action (dispatch, handle…) reads on the phone as the status it led to.
   if (step.event === "status" || step.event === "action") return t("report.event_status", { status: t(`status.${step.status}`) }) + mine;
   if (step.event === "waiting") return t("report.event_waiting");
+  if (step.event === "feedback") return t("report.event_feedback", { satisfaction: t(`feedback.${step.satisfaction}`) }) + mine;
   return step.event;
 }
 
@@ -68,6 +70,42 @@ function facts(app, report, category) {
     report.note ? [h("dt", {}, t("report.note")), h("dd", {}, report.note)] : null);
 }
 
+/**
+ * 结果反馈: the feedback given (with "not synced" until the server has it), or the reporter's
+ * two buttons and an optional note. The form is made once per mount and kept across
+ * re-renders, so a sync landing while the citizen types loses nothing.
+ */
+function feedbackForm(app, report) {
+  const { t } = app;
+  const note = h("textarea", { id: "feedback-note", rows: 2, maxlength: 500 });
+  const buttons = [];
+  const give = async (satisfaction) => {
+    buttons.forEach((button) => { button.disabled = true; });
+    await app.mutate("reports", report.id, "update", { satisfaction, satisfaction_note: note.value.trim() });
+    app.toast(t("feedback.saved_offline"));
+  };
+  for (const satisfaction of ["satisfied", "unsatisfied"]) {
+    buttons.push(h("button", { type: "button", id: `feedback-${satisfaction}`,
+      class: satisfaction === "satisfied" ? "primary" : "secondary", onclick: () => give(satisfaction) },
+    t(`feedback.${satisfaction}`)));
+  }
+  return h("section", { class: "card feedback", id: "report-feedback", "aria-labelledby": "feedback-title" },
+    h("h2", { id: "feedback-title" }, t("feedback.title")),
+    h("p", { class: "hint" }, t("feedback.ask")),
+    h("label", { for: "feedback-note" }, t("feedback.note")), note,
+    h("div", { class: "actions" }, buttons));
+}
+
+function feedbackGiven(app, report) {
+  const { t } = app;
+  return h("section", { class: "card feedback", id: "report-feedback", "aria-labelledby": "feedback-title" },
+    h("h2", { id: "feedback-title" }, t("feedback.title")),
+    h("p", { id: "feedback-given", dataset: { satisfaction: report.satisfaction } },
+      t(`feedback.${report.satisfaction}`),
+      report._pending ? h("span", { class: "badge pending" }, t("reports.pending")) : null),
+    report.satisfaction_note ? h("p", { class: "hint", id: "feedback-given-note" }, report.satisfaction_note) : null);
+}
+
 // Back to where cases are listed for this person: the console at a desk, else My reports.
 function backLink(app) {
   const atDesk = app.session().user.roles.some((r) => ["supervisor", "admin"].includes(r));
@@ -83,6 +121,7 @@ export async function mount(root, { id }, app) {
   // Kept across re-renders: the map and the photos load once, then follow changes.
   let gallery = null;
   let map = null;
+  let askFeedback = null;
   let unmounted = false;
   const mapBox = h("div", { id: "report-detail-map", class: "map", role: "region", "aria-label": t("report.location") });
 
@@ -100,9 +139,12 @@ export async function mount(root, { id }, app) {
       gallery?.release();
       gallery = { ...photoGallery(app, report), photos: (report.photos || []).join() };
     }
+    if (canGiveFeedback(report, owner)) askFeedback ??= feedbackForm(app, report);
+    else askFeedback = null;
     section.replaceChildren(
       h("h1", {}, categoryName(category, app.language()) || t("report.title_detail")),
       facts(app, report, category),
+      report.satisfaction ? feedbackGiven(app, report) : askFeedback,
       mapBox,
       gallery.element,
       h("h2", { id: "timeline-title" }, t("report.timeline")),

@@ -22,7 +22,8 @@ DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 SCREENS = {
     "worker1": (PHONE, ["/", "/patrol", "/attendance", "/reports/new", "/reports", "/sync"]),
     "worker3": (PHONE, ["/attendance"]),  # the post's circle instead of the grid
-    "citizen1": (PHONE, ["/", "/soon/take_number", "/soon/my_tickets", "/soon/certificates", "/sync"]),
+    "citizen1": (PHONE, ["/", "/reports/new", "/reports", "/soon/take_number", "/soon/my_tickets",
+                         "/soon/certificates", "/sync"]),
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
                              "/console/posts", "/console/cases", "/console/assessment",

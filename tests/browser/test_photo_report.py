@@ -120,7 +120,7 @@ def test_photos_taken_offline_reach_the_server_small_upright_and_without_metadat
     console = desktop_context.new_page()
     console.goto("/")
     sign_in(console, "supervisor")
-    row = console.locator("#case-table tbody tr", has_text="井盖破损")
+    row = console.locator("#case-table tbody tr", has_text="井盖破损，附三张照片")
     expect(row.locator("td.count")).to_have_text("3", timeout=15_000)
     with console.expect_response(lambda r: r.url.endswith("/thumbnail") and r.ok):
         row.locator("a").click()

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { deskHome } from "../../pwa/screens/home.js";
+import { deskHome, tilesFor } from "../../pwa/screens/home.js";
 
 test("supervisors and admins land on the console, department staff on their cases", () => {
   assert.equal(deskHome(["supervisor"]), "/console");
@@ -15,4 +15,13 @@ test("anyone who also works on a phone, and clerks, get the tiles", () => {
   assert.equal(deskHome(["worker"]), null);
   assert.equal(deskHome(["supervisor", "worker"]), null);
   assert.equal(deskHome(["clerk"]), null);
+});
+
+test("citizens report and see their reports beside their other tiles; each screen once", () => {
+  const keys = (roles) => tilesFor(roles).map((tile) => tile.key);
+  assert.deepEqual(keys(["citizen"]).slice(0, 2), ["citizen_report", "citizen_reports"]);
+  assert.ok(keys(["citizen"]).includes("take_number"));
+  assert.deepEqual(tilesFor(["citizen"]).slice(0, 2).map((tile) => tile.href), ["#/reports/new", "#/reports"]);
+  const both = tilesFor(["worker", "citizen"]).map((tile) => tile.href);
+  assert.equal(both.filter((href) => href === "#/reports/new").length, 1);
 });

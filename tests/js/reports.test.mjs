@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { categoryName, searchCategories } from "../../pwa/app/categories.js";
-import { canEdit, filterReports, isOverdue, regionAt, timelineOf } from "../../pwa/app/reports.js";
+import { canEdit, canGiveFeedback, filterReports, isOverdue, regionAt, timelineOf } from "../../pwa/app/reports.js";
 
 const CATALOGUE = [
   { code: "sanitation", name: "市容环卫", name_en: "Sanitation", parent_code: null, time_limit_h: 72 },
@@ -84,4 +84,20 @@ test("the region under the pin is the smallest one holding it", () => {
   assert.equal(regionAt(regions, 35.15, 118.15).name, "网格");
   assert.equal(regionAt(regions, 35.5, 118.5).name, "街道");
   assert.equal(regionAt(regions, 40, 100), null);
+});
+
+test("feedback is the reporter's, on a finished case of others' doing, once", () => {
+  const me = "u-citizen";
+  const closedByOthers = { status: "closed", reporter_id: me, satisfaction: null,
+    timeline: [{ at: "2026-11-22T08:00:00Z", event: "reported", by: me },
+      { at: "2026-11-23T08:00:00Z", event: "action", status: "closed", by: "u-boss" }] };
+  assert.equal(canGiveFeedback(closedByOthers, me), true);
+  assert.equal(canGiveFeedback({ ...closedByOthers, status: "cancelled" }, me), true);
+  assert.equal(canGiveFeedback(closedByOthers, "u-other"), false);
+  assert.equal(canGiveFeedback({ ...closedByOthers, status: "handled" }, me), false);
+  assert.equal(canGiveFeedback({ ...closedByOthers, satisfaction: "satisfied" }, me), false);
+  const withdrawn = { ...closedByOthers, status: "cancelled",
+    timeline: [...closedByOthers.timeline.slice(0, 1),
+      { at: "2026-11-22T09:00:00Z", event: "action", status: "cancelled", by: me }] };
+  assert.equal(canGiveFeedback(withdrawn, me), false);
 });
