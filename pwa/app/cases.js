@@ -98,6 +98,7 @@ export function describeStep(step, t, { reporterId = null } = {}) {
   let what;
   if (step.event === "reported") what = t("case.event.reported");
   else if (step.event === "received") what = t("case.event.received", { code: step.code || "" });
+  else if (step.event === "overdue") what = t("case.event.overdue");
   else if (step.event === "action" && step.action) {
     what = t("case.event.action", { action: t(`case.action.${step.action}`), status: t(`status.${step.status}`) });
   } else if (step.status) what = t("case.event.status", { status: t(`status.${step.status}`) });

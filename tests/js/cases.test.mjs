@@ -93,3 +93,8 @@ test("the timeline reads oldest first", () => {
   const steps = timelineSteps({ timeline: [{ at: "2026-12-02T00:00:00Z" }, { at: "2026-12-01T00:00:00Z" }] });
   assert.deepEqual(steps.map((s) => s.at), ["2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"]);
 });
+
+test("the overdue job's timeline entry says the case went past its deadline", () => {
+  const t = (key) => key;
+  assert.equal(describeStep({ event: "overdue", status: "handled" }, t).what, "case.event.overdue");
+});
