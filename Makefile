@@ -93,6 +93,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/import_city.py
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/day_bench.py
+	$(BIN)/python bench/case_bench.py
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache

@@ -175,7 +175,7 @@ def explain(world: dict) -> None:
         "case list, district, open and overdue": sa.text(
             "SELECT * FROM reports WHERE deleted IS false AND scope_path LIKE :district "
             "AND status IN ('registered','dispatched','handled') AND deadline_at < now() "
-            "ORDER BY reported_at DESC, id LIMIT 50"),
+            "ORDER BY reported_at DESC, id DESC LIMIT 50"),
     }
     district = db.session.scalar(sa.select(Region).where(Region.level == "district").limit(1))
     params = {"n": len(world["city"].path) + 37, "prefix": world["city"].path + "%",

@@ -106,7 +106,7 @@ def list_cases(user, *, status: list[str] | None = None, overdue: bool | None = 
         where.append(_reports.c.code.contains(q.strip(), autoescape=True))
     query = sa.select(_reports).where(*where)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.order_by(_reports.c.reported_at.desc(), _reports.c.id)
+    rows = db.session.execute(query.order_by(_reports.c.reported_at.desc(), _reports.c.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     return Page(items=[describe(row, user, now=now, with_timeline=False) for row in rows],
                 page=page, per_page=per_page, total=total)
