@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-06.19";
+const VERSION = "2026-12-06.20";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -29,6 +29,7 @@ const SHELL = [
   "/app/track.js",
   "/app/wake-lock.js",
   "/app/ui/dom.js",
+  "/app/ui/download.js",
   "/app/ui/icons.js",
   "/app/ui/sign-out.js",
   "/app/ui/sync-status.js",

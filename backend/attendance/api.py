@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response
 from flask.views import MethodView
 
 from backend.attendance import reports, schemas, services
@@ -16,7 +15,7 @@ from backend.common.auth import (
     current_scope,
     current_user,
 )
-from backend.common.exports import csv_text
+from backend.common.exports import attachment, csv_text
 from backend.extensions import Blueprint
 
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/api/v1/attendance",
@@ -27,11 +26,6 @@ CSV_RESPONSE = {"200": {"description": "UTF-8 CSV with a byte-order mark (opens 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE = {"200": {"description": "An Excel workbook: sheets `summary` and `days`.",
                          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
-
-
-def _file(body: str | bytes, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @attendance_blp.route("/shifts")
@@ -99,7 +93,7 @@ class SummaryCSV(MethodView):
     def get(self, args):
         """The monthly summary per worker, as CSV."""
         rows = reports.summary_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(csv_text(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
+        return attachment(csv_text(rows), "text/csv", f"attendance-summary-{args['month']}.csv")
 
 
 @attendance_blp.route("/days.csv")
@@ -110,7 +104,7 @@ class DaysCSV(MethodView):
     def get(self, args):
         """Every worker's every day of a month, as CSV."""
         rows = reports.day_rows(current_scope(), args["month"], args.get("region_id"))
-        return _file(csv_text(rows), "text/csv", f"attendance-days-{args['month']}.csv")
+        return attachment(csv_text(rows), "text/csv", f"attendance-days-{args['month']}.csv")
 
 
 @attendance_blp.route("/month.xlsx")
@@ -121,4 +115,4 @@ class MonthXLSX(MethodView):
     def get(self, args):
         """The month as an Excel workbook: the summary per worker and every day."""
         body = reports.month_xlsx(current_scope(), args["month"], args.get("region_id"))
-        return _file(body, XLSX, f"attendance-{args['month']}.xlsx")
+        return attachment(body, XLSX, f"attendance-{args['month']}.xlsx")

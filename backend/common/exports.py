@@ -54,3 +54,11 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence]]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def attachment(body: str | bytes, mimetype: str, filename: str):
+    """An HTTP answer the browser saves as this file."""
+    from flask import Response  # exports stay usable without a request
+
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -3,11 +3,10 @@ rows, so an export is exactly what the console shows."""
 
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 
 from backend.common.auth import ADMIN, SUPERVISOR, auth_required, current_scope
-from backend.common.exports import csv_text, xlsx_bytes
+from backend.common.exports import attachment, csv_text, xlsx_bytes
 from backend.extensions import Blueprint
 from backend.stats import schemas, services
 
@@ -32,11 +31,6 @@ def _filename(result: dict, extension: str) -> str:
     return f"cases-{result['region'].code}-{result['from']}-{result['to']}.{extension}"
 
 
-def _file(body, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @stats_blp.route("/cases")
 class CaseStats(MethodView):
     @auth_required(ADMIN, SUPERVISOR)
@@ -55,7 +49,7 @@ class CaseStatsCSV(MethodView):
     def get(self, args):
         """The same rows as CSV (headers in `lang`)."""
         result = _figures(args)
-        return _file(csv_text(services.figure_rows(result, args["lang"])), "text/csv",
+        return attachment(csv_text(services.figure_rows(result, args["lang"])), "text/csv",
                      _filename(result, "csv"))
 
 
@@ -67,5 +61,5 @@ class CaseStatsXLSX(MethodView):
     def get(self, args):
         """The same rows as an Excel workbook."""
         result = _figures(args)
-        return _file(xlsx_bytes([("cases", services.figure_rows(result, args["lang"]))]), XLSX,
+        return attachment(xlsx_bytes([("cases", services.figure_rows(result, args["lang"]))]), XLSX,
                      _filename(result, "xlsx"))

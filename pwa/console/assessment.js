@@ -5,6 +5,7 @@
 import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { h, latestOnly } from "../app/ui/dom.js";
+import { download } from "../app/ui/download.js";
 import { isNetworkFailure, offlineNotice } from "../app/ui/offline-notice.js";
 
 const CHART_JS = "/lib/chart-4.6.2.umd.min.js";
@@ -143,17 +144,6 @@ export function loadChartJs() {
     document.head.append(script);
   });
   return chartLoading;
-}
-
-async function download(path, filename) {
-  const response = await authed(path, { raw: true });
-  if (!response.ok) throw new Error(String(response.status));
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: filename });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function headerCell(t, key, onSort) {

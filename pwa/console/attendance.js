@@ -2,23 +2,13 @@
 // totals, and the month as CSV or Excel. Online only: the results are computed by the server.
 import { authed } from "../app/api.js";
 import { h } from "../app/ui/dom.js";
+import { download } from "../app/ui/download.js";
 
 const STATUSES = ["on_time", "late", "left_early", "absent", "outside_fence", "missing_punch"];
 
 function thisMonth() {
   const now = new Date();
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
-}
-
-async function download(path, filename) {
-  const response = await authed(path, { raw: true });
-  if (!response.ok) throw new Error(String(response.status));
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: filename });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function dayCell(day, t) {
