@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from backend.extensions import db
 from backend.incidents.models import Report
-from tests.browser.helpers import DEMO_PASSWORD
+from tests.browser.helpers import DEMO_PASSWORD, wait_synced
 from tests.sync_client import BASE_TIME, Phone
 
 # Inside 南坛社区第一网格 (兰山街道), worker1's own grid in the demo city.
@@ -223,6 +223,7 @@ def test_a_supervisor_restores_a_conflict_and_reads_a_refusal_by_the_item(page: 
     sign_in(page, "street1")
     items = page.locator("#conflict-list > li")
     expect(items).to_have_count(2)
+    wait_synced(page)  # the first sync's redraw is over before anything is clicked
 
     # Someone else accepts the note's conflict meanwhile: this page's "accept" is refused.
     answer = live_server.app.test_client().post(f"/api/v1/sync/conflicts/{note_conflict}/resolve",
