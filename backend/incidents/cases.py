@@ -16,6 +16,7 @@ from backend.accounts.models import User
 from backend.audit import services as audit
 from backend.common import working_time
 from backend.common.auth import ADMIN, CITIZEN, DEPARTMENT, SUPERVISOR, WORKER
+from backend.common.geo import region_ids_of_path
 from backend.common.paging import Page
 from backend.common.settings import setting
 from backend.common.time import isoformat, utcnow
@@ -24,12 +25,11 @@ from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.incidents import workflow
 from backend.incidents.models import Category, Report
-from backend.regions.models import Region
+from backend.regions.models import LEVELS, Region
 from backend.sync_adapter.registry import engine
 from sync.errors import Rejection
 
 _reports = Report.__table__
-LEVELS = ("city", "district", "street", "community", "grid")
 
 
 def person_of(user) -> workflow.Person:
@@ -41,9 +41,7 @@ def person_of(user) -> workflow.Person:
 
 def level_of_path(path: str | None) -> str | None:
     """A region path is its ids from the city down ("/city/district/…/"): its depth is its level."""
-    if not path:
-        return None
-    depth = len([part for part in path.split("/") if part])
+    depth = len(region_ids_of_path(path)) if path else 0
     return LEVELS[depth - 1] if 0 < depth <= len(LEVELS) else None
 
 
@@ -108,7 +106,8 @@ def list_cases(user, *, status: list[str] | None = None, overdue: bool | None = 
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.order_by(_reports.c.reported_at.desc(), _reports.c.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).mappings().all()
-    return Page(items=[describe(row, user, now=now, with_timeline=False) for row in rows],
+    person = person_of(user)
+    return Page(items=[describe(row, person, now=now, with_timeline=False) for row in rows],
                 page=page, per_page=per_page, total=total)
 
 
@@ -129,19 +128,20 @@ def photos_of_visible_case(user, case_id: uuid.UUID) -> set[str]:
 
 
 def get_case(user, case_id: uuid.UUID) -> dict:
-    return describe(_load(user, case_id), user, now=utcnow())
+    return describe(_load(user, case_id), person_of(user), now=utcnow())
 
 
-def _reopen_window() -> timedelta:
+def reopen_window() -> timedelta:
     return timedelta(hours=setting("CASE_REOPEN_WINDOW_H"))
 
 
-def describe(row, user, *, now: datetime, with_timeline: bool = True) -> dict:
+def describe(row, person: workflow.Person, *, now: datetime,
+             with_timeline: bool = True) -> dict:
     case = dict(row)
     facts = workflow.CaseFacts.of(case)
     out = {**case, "overdue": _is_overdue(case, now), "due_soon": _is_due_soon(case, now),
-           "actions": workflow.allowed_actions(person_of(user), facts, now=now,
-                                               reopen_window=_reopen_window())}
+           "actions": workflow.allowed_actions(person, facts, now=now,
+                                               reopen_window=reopen_window())}
     if not with_timeline:
         out.pop("timeline", None)
     return out
@@ -156,7 +156,7 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
     row = _load(user, case_id, lock=True)
     facts = workflow.CaseFacts.of(row)
     verdict = workflow.judge(action, person_of(user), facts, now=now,
-                             reopen_window=_reopen_window())
+                             reopen_window=reopen_window())
     if not verdict.allowed:
         error = Forbidden if verdict.code == "forbidden_action" else Conflict
         raise error(verdict.message, code=verdict.code, details={"current": {"status": facts.status}})

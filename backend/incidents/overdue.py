@@ -71,7 +71,7 @@ def _nearest_supervisors(scope_path: str | None, tier: str) -> list:
     its tier (a street's for a street case), not everyone up to the city."""
     if not scope_path:
         return []
-    allowed = {"street": ("city", "district", "street"), "district": ("city", "district")}[tier]
+    allowed = workflow.TIER_LEVELS[tier]
     rows = db.session.execute(sa.select(User.id, Region.path).join(UserRole).join(
         Region, Region.id == User.region_id).where(
         UserRole.role == SUPERVISOR, User.is_active.is_(True),

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from backend.common import working_time
 from backend.common.auth import ADMIN, CITIZEN, SUPERVISOR, WORKER
-from backend.common.settings import setting
 from backend.common.time import isoformat
 from backend.incidents import cases, services, workflow
 from backend.incidents.models import Category, Report
@@ -137,7 +134,7 @@ def check_transition(ctx: WriteContext, current: dict, changes: dict) -> None:
         raise Rejection("invalid_transition", f"A {old} case cannot become {new} here.",
                         {"from": old, "to": new, "status": old})
     verdict = workflow.judge(action, _person(ctx), workflow.CaseFacts.of(current), now=ctx.now,
-                             reopen_window=timedelta(hours=setting("CASE_REOPEN_WINDOW_H")))
+                             reopen_window=cases.reopen_window())
     if not verdict.allowed:
         raise Rejection(verdict.code, verdict.message, {"from": old, "to": new, "status": old})
     rule = workflow.ACTIONS[action]

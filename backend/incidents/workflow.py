@@ -104,7 +104,7 @@ class CaseFacts:
 
 
 # Region levels at which a supervisor may act on a case of each tier.
-_TIER_LEVELS = {"street": frozenset({"city", "district", "street"}),
+TIER_LEVELS = {"street": frozenset({"city", "district", "street"}),
                 "district": frozenset({"city", "district"})}
 
 
@@ -115,7 +115,7 @@ def parties_of(person: Person, case: CaseFacts) -> frozenset[str]:
         parties.add(REPORTER)
     if ("supervisor" in person.roles and person.region_path and case.scope_path
             and case.scope_path.startswith(person.region_path)
-            and person.region_level in _TIER_LEVELS.get(case.tier, frozenset())):
+            and person.region_level in TIER_LEVELS.get(case.tier, frozenset())):
         parties.add(SUPERVISOR)
     if ((case.department_id is not None and "department" in person.roles
          and person.department_id == case.department_id)
