@@ -72,6 +72,11 @@ class Report(SyncedRecord, db.Model):
     # "unsatisfied"; None until given), given once per closing (a reopened case asks again).
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     satisfaction_note: Mapped[str] = mapped_column(Text, default="")
+    # A duplicate merged into another case: it points there, and its reporter follows that case.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", name="fk_reports_merged_into_id_reports"), index=True)
+    # The current step's own time limit (立案, 派遣, 处置, 核查, 结案), beside the whole case's.
+    step_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseCounter(db.Model):
