@@ -5,10 +5,6 @@ Revises: 0016_case_merges_and_steps
 Create Date: 2026-12-06 23:05:00
 
 """
-from alembic import op
-import sqlalchemy as sa
-
-
 # revision identifiers, used by Alembic.
 revision = '0017_case_map_index'
 down_revision = '0016_case_merges_and_steps'

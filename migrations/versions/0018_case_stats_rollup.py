@@ -5,10 +5,6 @@ Revises: 0017_case_map_index
 Create Date: 2026-12-06 23:05:00
 
 """
-from alembic import op
-import sqlalchemy as sa
-
-
 # revision identifiers, used by Alembic.
 revision = '0018_case_stats_rollup'
 down_revision = '0017_case_map_index'
