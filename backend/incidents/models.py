@@ -25,6 +25,9 @@ class Category(SyncedRecord, db.Model):
     time_limit_h: Mapped[int] = mapped_column(Integer, default=72)
     # Whoever handles a case of this kind shows the result: "after" photos are required.
     after_photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Each step's own limit in working hours ({"register": 2, "handle": 24, …}); a step left
+    # out takes the city's (STEP_LIMITS_H), and handling takes time_limit_h.
+    step_limits_h: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Report(SyncedRecord, db.Model):
@@ -77,6 +80,8 @@ class Report(SyncedRecord, db.Model):
         ForeignKey("reports.id", name="fk_reports_merged_into_id_reports"), index=True)
     # The current step's own time limit (立案, 派遣, 处置, 核查, 结案), beside the whole case's.
     step_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the overdue job found the current step past its limit (cleared by the next step).
+    step_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseCounter(db.Model):

@@ -18,9 +18,14 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('step_limits_h', sa.JSON(), nullable=True))
+
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('merged_into_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('step_deadline_at', sa.DateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column('step_overdue_at', sa.DateTime(timezone=True),
                                       nullable=True))
         batch_op.create_index('ix_reports_merged_into_id', ['merged_into_id'], unique=False)
         batch_op.create_foreign_key('fk_reports_merged_into_id_reports', 'reports',
@@ -31,5 +36,9 @@ def downgrade():
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_constraint('fk_reports_merged_into_id_reports', type_='foreignkey')
         batch_op.drop_index('ix_reports_merged_into_id')
+        batch_op.drop_column('step_overdue_at')
         batch_op.drop_column('step_deadline_at')
         batch_op.drop_column('merged_into_id')
+
+    with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.drop_column('step_limits_h')
