@@ -99,6 +99,9 @@ class Config:
     WORK_CALENDAR_DIR = os.environ.get("WORK_CALENDAR_DIR") or None
     # An open case this many working hours from its deadline is due soon (临期).
     DUE_SOON_WORKING_H = _env_int("DUE_SOON_WORKING_H", 4)
+    # Each step's limit in working hours, where a category names none of its own: 立案
+    # register, 派遣 dispatch, 核查 verify, 结案 close (处置 handle takes the category's 时限).
+    STEP_LIMITS_H = os.environ.get("STEP_LIMITS_H", "register=2,dispatch=4,verify=8,close=4")
     # Periodic jobs in the app (marking overdue cases), each under a database lease so that
     # one of several gunicorn workers runs it; off, cron runs `flask cases mark-overdue`.
     JOBS = os.environ.get("JOBS", "") == "1"

@@ -23,7 +23,7 @@ from backend.common.time import isoformat, utcnow
 from backend.departments.services import find_department
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
-from backend.incidents import workflow
+from backend.incidents import steps, workflow
 from backend.incidents.models import Category, Report
 from backend.regions.models import LEVELS, Region
 from backend.sync_adapter.registry import engine
@@ -64,6 +64,11 @@ CASE_READERS = (ADMIN, SUPERVISOR, WORKER, DEPARTMENT, CITIZEN)
 
 def _is_overdue(row, now: datetime) -> bool:
     return bool(row["deadline_at"] and row["deadline_at"] < now
+                and row["status"] in workflow.OPEN_STATUSES)
+
+
+def _is_step_overdue(row, now: datetime) -> bool:
+    return bool(row.get("step_deadline_at") and row["step_deadline_at"] < now
                 and row["status"] in workflow.OPEN_STATUSES)
 
 
@@ -140,6 +145,8 @@ def describe(row, person: workflow.Person, *, now: datetime,
     case = dict(row)
     facts = workflow.CaseFacts.of(case)
     out = {**case, "overdue": _is_overdue(case, now), "due_soon": _is_due_soon(case, now),
+           "step": steps.STEP_OF_STATUS.get(case["status"]),
+           "step_overdue": _is_step_overdue(case, now),
            "actions": workflow.allowed_actions(person, facts, now=now,
                                                reopen_window=reopen_window())}
     if not with_timeline:
@@ -169,6 +176,9 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
         raise Invalid(f"'{action}' needs an \"after\" photo of the result.",
                       code="photos_required", details={"fields": {"photos": ["Required."]}})
     changes = {"status": rule.target}
+    if rule.target != facts.status or action == "dispatch":
+        # A new step (or a new handler of the same one) starts its own clock.
+        changes |= step_changes_of(rule.target, row["category"], now)
     if action == "dispatch":
         changes |= _dispatch_target(row, department_id, worker_id)
     elif department_id is not None or worker_id is not None:
@@ -243,6 +253,13 @@ def feedback_event(at: datetime, by: uuid.UUID, satisfaction: str, note: str) ->
     entry = {"at": isoformat(at), "event": "feedback", "satisfaction": satisfaction,
              "by": str(by), "role": workflow.REPORTER}
     return entry | {"note": note} if note else entry
+
+
+def step_changes_of(status: str, category_code: str, now: datetime) -> dict:
+    category = db.session.execute(sa.select(Category.__table__).where(
+        Category.code == category_code)).mappings().first()
+    return steps.step_changes(status, dict(category) if category else None, now,
+                              steps.city_limits(), working_time.city_working_time())
 
 
 def _photos_required(rule: workflow.Action, row) -> bool:

@@ -2,8 +2,12 @@
 every phone holding the case pulls — and whoever must act next is notified: the department
 or grid worker it is dispatched to, otherwise the supervisors of its region at its tier.
 
-Idempotent: a case is marked once (`overdue_at`), and a person is notified once per case.
-Run by the app's scheduler (JOBS=1) or by cron: `flask cases mark-overdue`.
+Each step has its own limit too (steps.py): a case whose current step is past it is marked
+once per step (`step_overdue_at`, cleared by the next step) and whoever acts at that step is
+told (立案, 派遣 and 核查 the supervisors; 处置 the handler).
+
+Idempotent: a case is marked once (`overdue_at`), a step once, and a person is notified once
+per case and kind. Run by the app's scheduler (JOBS=1) or by cron: `flask cases mark-overdue`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from backend.accounts.models import User, UserRole
 from backend.common.auth import DEPARTMENT, SUPERVISOR
 from backend.common.time import isoformat, utcnow
 from backend.extensions import db
-from backend.incidents import workflow
+from backend.incidents import steps, workflow
 from backend.incidents.cases import level_of_path
 from backend.incidents.models import Report
 from backend.notifications.services import notify
@@ -28,7 +32,7 @@ BATCH = 500
 
 
 def mark_overdue(now: datetime | None = None) -> dict:
-    """Mark every case that has become overdue; one transaction per batch."""
+    """Mark every case that has become overdue, then every step; one transaction per batch."""
     now = now or utcnow()
     marked = notified = 0
     while True:
@@ -52,7 +56,34 @@ def mark_overdue(now: datetime | None = None) -> dict:
                 "status": row["status"]})
             marked += 1
         db.session.commit()
-    return {"marked": marked, "notified": notified}
+    steps_marked, steps_notified = _mark_steps_overdue(now)
+    return {"marked": marked, "notified": notified + steps_notified, "steps_marked": steps_marked}
+
+
+def _mark_steps_overdue(now: datetime) -> tuple[int, int]:
+    marked = notified = 0
+    while True:
+        rows = db.session.execute(sa.select(_reports).where(
+            _reports.c.deleted.is_(False), _reports.c.step_overdue_at.is_(None),
+            _reports.c.step_deadline_at < now,
+            _reports.c.status.in_(sorted(workflow.OPEN_STATUSES)))
+            .order_by(_reports.c.step_deadline_at).limit(BATCH)
+            .with_for_update(skip_locked=True)).mappings().all()
+        if not rows:
+            return marked, notified
+        for row in rows:
+            step = steps.STEP_OF_STATUS[row["status"]]
+            entry = {"at": isoformat(now), "event": "step_overdue", "step": step,
+                     "deadline_at": isoformat(row["step_deadline_at"]), "status": row["status"]}
+            engine().apply_server_change(db.session.connection(), "reports", row["id"], {
+                "step_overdue_at": now, "timeline": [*(row["timeline"] or []), entry]}, now)
+            # One kind per step: a case late to be registered, then late to be handled, tells
+            # each step's people once.
+            notified += notify(who_acts_next(row), f"step_overdue_{step}", row["id"], {
+                "code": row["code"], "step": step,
+                "deadline_at": isoformat(row["step_deadline_at"]), "status": row["status"]})
+            marked += 1
+        db.session.commit()
 
 
 def who_acts_next(row) -> list:

@@ -75,6 +75,14 @@ class CaseOut(ma.Schema):
     overdue = ma.fields.Boolean(required=True)
     due_soon = ma.fields.Boolean(required=True, metadata={
         "description": "Open and within DUE_SOON_WORKING_H working hours of its deadline (临期)."})
+    step = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The step the case waits at: register, dispatch, handle, verify, "
+                       "close (null once finished)."})
+    step_deadline_at = ma.fields.DateTime(allow_none=True, required=True, metadata={
+        "description": "When that step must be done: its own limit in working hours, "
+                       "counted from when the case reached it."})
+    step_overdue = ma.fields.Boolean(required=True, metadata={
+        "description": "Open and past its step's deadline."})
     reporter_id = ma.fields.UUID(required=True)
     tier = ma.fields.String(required=True, metadata={
         "description": "Who handles it: the street, or the district once escalated."})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.common import working_time
 from backend.common.auth import ADMIN, CITIZEN, SUPERVISOR, WORKER
 from backend.common.time import isoformat
-from backend.incidents import cases, services, workflow
+from backend.incidents import cases, services, steps, workflow
 from backend.incidents.models import Category, Report
 from backend.incidents.schemas import ReportFields
 from backend.regions.services import GridLocator
@@ -38,6 +38,8 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
         "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": place.grid_id,
         "scope_path": place.path, "code": code,
         "deadline_at": case_deadline(ctx, values["reported_at"], category["time_limit_h"]),
+        # Registration's clock starts when the report reaches the server.
+        **step_changes(ctx, "reported", category),
         # The phone's time of the report, then the server's time it arrived: they differ by
         # as long as the phone was without signal.
         "timeline": [
@@ -56,6 +58,12 @@ def case_deadline(ctx: WriteContext, reported_at, limit_h: float):
     return working_time.add_working_hours(reported_at, limit_h, calendar, hours)
 
 
+def step_changes(ctx: WriteContext, status: str, category: dict | None) -> dict:
+    """The deadline of the step a case moving into `status` now waits at (steps.py)."""
+    return steps.step_changes(status, category, ctx.now, ctx.remember("step_limits", steps.city_limits),
+                              ctx.remember("working_time", working_time.city_working_time))
+
+
 def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
     """A pin moved into another grid moves the case there; every accepted status move and
     the reporter's feedback go on the case's timeline (traceable up, trackable down)."""
@@ -72,6 +80,7 @@ def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
              "status": new, "by": str(ctx.actor.user_id), "via": "sync"}
     if note := (changes.get("note") or "").strip():
         event["note"] = note
+    extra |= step_changes(ctx, new, _category(ctx, current["category"]) or None)
     if new == "closed":
         extra["closed_at"] = ctx.now
     elif old == "closed":
@@ -178,7 +187,8 @@ COLLECTIONS = [
     Collection(name="reports", table=Report.__table__, rule=MERGE, schema=ReportFields,
                server_fields=("code", "grid_id", "deadline_at", "reporter_id", "timeline",
                               "tier", "department_id", "assignee_id", "closed_at",
-                              "overdue_at"),
+                              "overdue_at", "step_deadline_at", "step_overdue_at",
+                              "merged_into_id"),
                audience=report_audience, prepare_create=prepare_report,
                prepare_update=update_report, can_write=may_write_report,
                workflow=Workflow(fields=("status",), check=check_transition,

@@ -90,7 +90,9 @@ function caseRow(app, c, names) {
     h("td", {}, holderText(t, c, names.departments)),
     h("td", { class: "time" }, formatTime(c.reported_at, lang)),
     h("td", { class: c.overdue ? "time deadline overdue" : "time deadline" }, formatTime(c.deadline_at, lang),
-      c.overdue ? h("span", { class: "badge overdue" }, t("report.overdue")) : null));
+      c.overdue ? h("span", { class: "badge overdue" }, t("report.overdue"))
+        : c.step_overdue ? h("span", { class: "badge overdue step-overdue", title: t(`case.step.${c.step}`) },
+          t("case.step_overdue")) : null));
   // The whole row opens the case for a mouse; the code's link is the keyboard's way in.
   row.addEventListener("click", (e) => {
     if (!e.target.closest("a")) app.navigate(href.slice(1));

@@ -24,6 +24,15 @@ test("an overdue case is worded with its code and its deadline in the city's tim
   assert.equal(noticeText(t, overdue(), "en", ZONE), "Case LS-20261204-0007 is overdue (deadline 12/4, 17:30)");
 });
 
+test("a late step is worded with the step's name and its own deadline", () => {
+  const late = overdue({ kind: "step_overdue_register",
+    params: { code: "LS-20261204-0007", step: "register", deadline_at: "2026-12-04T09:30:00Z" } });
+  useCatalogue("zh-CN", catalogue("zh-CN"));
+  assert.equal(noticeText(t, late, "zh-CN", ZONE), "案件 LS-20261204-0007 待立案已超时（环节时限 12/4 17:30）");
+  useCatalogue("en", catalogue("en"));
+  assert.equal(noticeText(t, late, "en", ZONE), 'Case LS-20261204-0007: step "To register" is overdue (due 12/4, 17:30)');
+});
+
 test("a case still without a code, or without a deadline, is still worded", () => {
   useCatalogue("zh-CN", catalogue("zh-CN"));
   const text = noticeText(t, overdue({ params: {} }), "zh-CN", ZONE);

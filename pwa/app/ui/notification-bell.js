@@ -38,6 +38,10 @@ export function noticeText(t, notice, lang, timeZone) {
     return t("notify.case_overdue", { code: params.code || t("reports.no_code"),
       deadline: deadlineText(params.deadline_at, lang, timeZone) });
   }
+  if (notice.kind.startsWith("step_overdue_")) {
+    return t("notify.step_overdue", { code: params.code || t("reports.no_code"),
+      step: t(`case.step.${params.step}`), deadline: deadlineText(params.deadline_at, lang, timeZone) });
+  }
   return t("notify.unknown");
 }
 

@@ -46,7 +46,7 @@ def _notified(client, login_as, user) -> list[dict]:
 def test_overdue_cases_are_marked_once_and_who_acts_next_is_told(client, field_city, login_as,
                                                                  late_cases, app):
     ids, dept = late_cases
-    assert mark_overdue() == {"marked": 3, "notified": 3}
+    assert mark_overdue() == {"marked": 3, "notified": 3, "steps_marked": 0}
     boss_items = _notified(client, login_as, field_city.boss)
     assert [(n["kind"], n["subject_id"]) for n in boss_items] == [("case_overdue", ids["reported"])]
     assert boss_items[0]["params"]["code"] and boss_items[0]["read_at"] is None
@@ -61,7 +61,7 @@ def test_overdue_cases_are_marked_once_and_who_acts_next_is_told(client, field_c
     assert held[ids["reported"]]["timeline"][-1]["event"] == "overdue"
     assert held[ids["reported"]]["overdue_at"] and held[ids["on_time"]]["overdue_at"] is None
     # Idempotent: nothing new, nothing told twice.
-    assert mark_overdue() == {"marked": 0, "notified": 0}
+    assert mark_overdue() == {"marked": 0, "notified": 0, "steps_marked": 0}
     assert len(_notified(client, login_as, field_city.boss)) == 1
 
 
