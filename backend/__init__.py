@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_ids(app)
     init_compression(app)
     init_security_headers(app)
+    init_live(app)
     register_api(app)
     register_sync(app)
     register_cli(app)
@@ -182,6 +183,13 @@ def init_security_headers(app: Flask) -> None:
     security_headers.init_app(app)
 
 
+def init_live(app: Flask) -> None:
+    """Live updates: what a transaction publishes goes out when it commits (backend/live)."""
+    from backend import live
+
+    live.init_app(app)
+
+
 def register_api(app: Flask) -> None:
     """The whole HTTP surface, in one list."""
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
@@ -191,6 +199,7 @@ def register_api(app: Flask) -> None:
     from backend.extensions import api
     from backend.health.api import health_blp
     from backend.incidents.api import cases_blp
+    from backend.live.api import live_blp
     from backend.notifications.api import notifications_blp
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
@@ -202,7 +211,7 @@ def register_api(app: Flask) -> None:
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
-                      cases_blp, notifications_blp, stats_blp):
+                      cases_blp, notifications_blp, stats_blp, live_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
@@ -214,17 +223,20 @@ def register_sync(app: Flask) -> None:
     sync.py, as it declares its blueprint in api.py."""
     from backend.attendance.sync import COLLECTIONS as attendance
     from backend.departments.sync import COLLECTIONS as departments
+    from backend.incidents.cases import publish_cases
     from backend.incidents.sync import COLLECTIONS as incidents
     from backend.patrol.sync import COLLECTIONS as patrol
     from backend.photos.sync import COLLECTIONS as photos
     from backend.posts.sync import COLLECTIONS as posts
     from backend.queue.sync import COLLECTIONS as queue
     from backend.regions.sync import COLLECTIONS as regions
-    from backend.sync_adapter.registry import register_collections
+    from backend.sync_adapter.registry import on_push, register_collections
 
     for collections in (regions, incidents, queue, patrol, attendance, posts, departments,
                         photos):
         register_collections(app, collections)
+    # What a push changed, told once per push before it commits (live updates of cases).
+    on_push(app, "reports", publish_cases)
 
 
 def register_cli(app: Flask) -> None:

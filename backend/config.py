@@ -133,6 +133,20 @@ class Config:
     # for the client's address and scheme; 0 trusts none (a header anyone could forge).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    # Live updates (GET /api/v1/live): how a committed case change reaches the streams of
+    # every process. "auto": PostgreSQL's NOTIFY when the database is PostgreSQL (sent with
+    # the transaction itself), else Redis pub/sub when REDIS_URL is set, else this process
+    # only (one gunicorn worker: `make run` on SQLite). "redis" forces Redis (e.g. behind a
+    # pooler that cannot LISTEN); "postgresql" and "local" force those.
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
+    LIVE_BROKER = os.environ.get("LIVE_BROKER", "auto").strip().lower()
+    LIVE_CHANNEL = os.environ.get("LIVE_CHANNEL", "civicgrid_live").strip()
+    # A stream ends after this long (or when its token does) and the client reconnects; it
+    # sends a comment line between events so that proxies keep it open.
+    LIVE_STREAM_S = float(os.environ.get("LIVE_STREAM_S", "300"))
+    LIVE_HEARTBEAT_S = float(os.environ.get("LIVE_HEARTBEAT_S", "15"))
+    LIVE_RETRY_MS = _env_int("LIVE_RETRY_MS", 3000)
+
     # Sync (SYNC_PROTOCOL.md): batch limits, page size, how long tombstones and results live.
     SYNC_MAX_MUTATIONS = _env_int("SYNC_MAX_MUTATIONS", 500)
     SYNC_MAX_BATCH_BYTES = _env_int("SYNC_MAX_BATCH_BYTES", 4 * 1024 * 1024)

@@ -76,6 +76,9 @@ def app(request, tmp_path_factory):
     with application.app_context():
         flask_migrate.upgrade()
     yield application
+    live = application.extensions.get("civicgrid.live")
+    if live is not None:
+        live.stop(wait_s=3)  # its LISTEN connection, before the database is dropped
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()

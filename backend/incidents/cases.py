@@ -25,6 +25,7 @@ from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.incidents import steps, workflow
 from backend.incidents.models import Category, Report
+from backend.live import services as live
 from backend.regions.models import LEVELS, Region
 from backend.sync_adapter.registry import engine
 from sync.errors import Rejection
@@ -212,8 +213,47 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
     audit.record(audit.CASE_ACTION, actor=user, target=("case", case_id),
                  details={"action": action, "from": facts.status, "to": rule.target,
                           "code": row["code"]})
+    publish_cases([case_id])
     db.session.commit()
     return get_case(user, case_id)
+
+
+def publish_cases(case_ids) -> None:
+    """Tell the consoles watching live (backend/live) that these cases changed, once the
+    caller's transaction commits (never if it rolls back): call it beside every write that
+    changes a case, after the write. The event names who may see the case, as visible_to
+    does: its region, department, assignee, reporter and those who follow it."""
+    for event in case_events(case_ids):
+        live.publish(event)
+
+
+def case_events(case_ids) -> list[dict]:
+    """The live events of these cases as they are now in this transaction (deleted ones
+    have none: nobody may see them)."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return []
+    now = utcnow()
+    rows = db.session.execute(sa.select(
+        _reports.c.id, _reports.c.code, _reports.c.status, _reports.c.version,
+        _reports.c.deadline_at, _reports.c.scope_path, _reports.c.department_id,
+        _reports.c.assignee_id, _reports.c.reporter_id).where(
+        _reports.c.id.in_(ids), _reports.c.deleted.is_(False))).mappings().all()
+    followers: dict = {}
+    for case_id, reporter_id in db.session.execute(sa.select(
+            _reports.c.merged_into_id, _reports.c.reporter_id).where(
+            _reports.c.merged_into_id.in_(ids))):
+        followers.setdefault(case_id, set()).add(str(reporter_id))
+    return [{"type": "case", "id": str(row["id"]), "code": row["code"], "status": row["status"],
+             "version": row["version"], "overdue": _is_overdue(row, now), "at": isoformat(now),
+             "scope_path": row["scope_path"], "reporter_id": _text(row["reporter_id"]),
+             "department_id": _text(row["department_id"]),
+             "assignee_id": _text(row["assignee_id"]),
+             "follower_ids": sorted(followers.get(row["id"], ()))} for row in rows]
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
 
 
 # A reopened case is done again: its reporter is asked again once it is closed again (the
@@ -244,6 +284,7 @@ def give_feedback(user, case_id: uuid.UUID, *, satisfaction: str, note: str = ""
         raise NotFound(error.message, code=error.code) from error
     audit.record(audit.CASE_FEEDBACK, actor=user, target=("case", case_id),
                  details={"satisfaction": satisfaction, "code": row["code"]})
+    publish_cases([case_id])
     db.session.commit()
     return get_case(user, case_id)
 

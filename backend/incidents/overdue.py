@@ -21,7 +21,7 @@ from backend.common.auth import DEPARTMENT, SUPERVISOR
 from backend.common.time import isoformat, utcnow
 from backend.extensions import db
 from backend.incidents import steps, workflow
-from backend.incidents.cases import level_of_path
+from backend.incidents.cases import level_of_path, publish_cases
 from backend.incidents.models import Report
 from backend.notifications.services import notify
 from backend.regions.models import Region
@@ -55,6 +55,7 @@ def mark_overdue(now: datetime | None = None) -> dict:
                 "code": row["code"], "deadline_at": isoformat(row["deadline_at"]),
                 "status": row["status"]})
             marked += 1
+        publish_cases([row["id"] for row in rows])
         db.session.commit()
     steps_marked, steps_notified = _mark_steps_overdue(now)
     return {"marked": marked, "notified": notified + steps_notified, "steps_marked": steps_marked}
@@ -83,6 +84,7 @@ def _mark_steps_overdue(now: datetime) -> tuple[int, int]:
                 "code": row["code"], "step": step,
                 "deadline_at": isoformat(row["step_deadline_at"]), "status": row["status"]})
             marked += 1
+        publish_cases([row["id"] for row in rows])
         db.session.commit()
 
 

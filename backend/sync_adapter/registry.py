@@ -6,7 +6,8 @@ here, as it registers blueprints. Nothing here imports a feature.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 
 from flask import Flask, current_app
 
@@ -32,6 +33,19 @@ def register_collections(app: Flask, collections: Iterable[Collection]) -> None:
     registry = app.extensions.setdefault(_REGISTRY, Registry())
     for collection in collections:
         registry.register(collection)
+
+
+_PUSH_LISTENERS = "civicgrid.sync_push_listeners"
+
+
+def on_push(app: Flask, collection: str, listener: Callable[[list[uuid.UUID]], None]) -> None:
+    """listener(ids) at the end of every push that applied records of this collection, with
+    their ids, in the push's transaction before it commits (e.g. to publish them live)."""
+    app.extensions.setdefault(_PUSH_LISTENERS, {}).setdefault(collection, []).append(listener)
+
+
+def push_listeners() -> dict[str, list[Callable[[list[uuid.UUID]], None]]]:
+    return current_app.extensions.get(_PUSH_LISTENERS, {})
 
 
 def engine() -> Engine:

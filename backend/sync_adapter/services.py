@@ -17,7 +17,7 @@ from backend.common.time import utcnow
 from backend.errors import AppError, BadRequest, Conflict, Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from backend.extensions import db
 from backend.sync_adapter.models import SyncChange, SyncConflict, SyncCounter, SyncDeparture, SyncResult
-from backend.sync_adapter.registry import engine
+from backend.sync_adapter.registry import engine, push_listeners
 from sync.changelog import Change
 from sync.errors import Rejection, SyncRequestError
 from sync.registry import Actor, Audience, WriteContext
@@ -46,8 +46,22 @@ def push(user, body: Any) -> dict:
         result = engine().push(db.session.connection(), actor_for(user), body, utcnow())
     except SyncRequestError as error:
         raise _app_error(error) from error
+    _tell_push_listeners(result["results"])
     db.session.commit()
     return result
+
+
+def _tell_push_listeners(results: list[dict]) -> None:
+    """Each collection's listeners (registry.on_push) get the ids of its records the push
+    applied or merged, in the push's transaction."""
+    listeners = push_listeners()
+    changed: dict[str, list[uuid.UUID]] = {}
+    for result in results:
+        if result.get("collection") in listeners and result.get("status") in ("applied", "merged"):
+            changed.setdefault(result["collection"], []).append(uuid.UUID(result["id"]))
+    for collection, ids in changed.items():
+        for listener in listeners[collection]:
+            listener(ids)
 
 
 def pull(user, client_id: str, cursor: str | None, limit: int) -> dict:

@@ -139,14 +139,15 @@ def test_openapi_covers_every_route(app, client):
 
 def test_openapi_documents_bodies_and_responses_with_schemas(client):
     # Blobs are photo bytes, up and down: binary image bodies instead of JSON; exports
-    # (paths ending in .csv or .xlsx) are CSV or an Excel workbook.
+    # (paths ending in .csv or .xlsx) are CSV or an Excel workbook; live updates a stream.
     images = {"image/jpeg", "image/png", "image/webp"}
+    streams = {"/api/v1/live": {"text/event-stream"}}
     for path, operations in _spec(client)["paths"].items():
         is_blob = path.startswith("/api/v1/blobs/")
         export_types = {".csv": {"text/csv"}, ".xlsx": {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}}
         export = next((types for suffix, types in export_types.items() if path.endswith(suffix)),
-                      None)
+                      streams.get(path))
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue

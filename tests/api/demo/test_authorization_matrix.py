@@ -56,6 +56,7 @@ GET    /api/v1/cases                                      401  ok    403   ok   
 GET    /api/v1/cases/{case_id}                            401  ok    403   ok    ok    ok    ok    ok
 POST   /api/v1/cases/{case_id}/actions                    401  ok    403   ok    ok    ok    ok    ok
 POST   /api/v1/cases/{case_id}/feedback                   401  ok    403   ok    ok    ok    ok    ok
+GET    /api/v1/live                                       401  ok    403   ok    ok    ok    ok    ok
 GET    /api/v1/notifications                              401  ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/notifications/read                         401  ok    ok    ok    ok    ok    ok    ok
 PATCH  /api/v1/notifications/{notification_id}            401  ok    ok    ok    ok    ok    ok    ok
