@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# gunicorn workers; each keeps its own point-in-grid index in memory.
+# gunicorn workers; each keeps its own point-in-grid index in memory. Each serves THREADS
+# requests at once (gthread): a console's live stream holds one for minutes.
 WORKERS ?= 4
+THREADS ?= 12
+# Live updates reach every worker through PostgreSQL (NOTIFY) or Redis (REDIS_URL); on SQLite
+# without Redis one worker serves everything, so that every console hears every change.
+SERVE_WORKERS = $(if $(or $(filter postgres%,$(DATABASE_URL)),$(REDIS_URL)),$(WORKERS),1)
 export FLASK_APP := wsgi
 
 .PHONY: run db test test-sqlite lint bench clean
@@ -48,7 +53,8 @@ run: export DEMO_MODE = 1
 run: export JOBS = 1
 run: db
 	$(BIN)/flask demo load --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --worker-class gthread --workers $(SERVE_WORKERS) --threads $(THREADS) \
+	  --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 ## Lint, the JS unit tests, then every test on SQLite and PostgreSQL
 ## (the browser tests run once, on their own SQLite live server).
