@@ -176,7 +176,7 @@ def act(user, case_id: uuid.UUID, action: str, *, note: str = "", photos: list[s
     if _photos_required(rule, row) and not photos:
         raise Invalid(f"'{action}' needs an \"after\" photo of the result.",
                       code="photos_required", details={"fields": {"photos": ["Required."]}})
-    changes = {"status": rule.target}
+    changes = {"status": rule.target, **workflow.milestones(action, row, now)}
     if rule.target != facts.status or action == "dispatch":
         # A new step (or a new handler of the same one) starts its own clock.
         changes |= step_changes_of(rule.target, row["category"], now)

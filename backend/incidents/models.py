@@ -37,7 +37,15 @@ class Report(SyncedRecord, db.Model):
     # The case list's order (newest first), and its open-and-overdue filter; chosen from the
     # plans bench/case_bench.py prints at a year's volume.
     __table_args__ = (Index("ix_reports_reported_at_id", "reported_at", "id"),
-                      Index("ix_reports_status_deadline", "status", "deadline_at"))
+                      Index("ix_reports_status_deadline", "status", "deadline_at"),
+                      # The assessment: a region's cases for a period read from the index
+                      # alone (migration 0018).
+                      Index("ix_reports_stats", "scope_path", "reported_at",
+                            postgresql_include=["status", "deleted", "deadline_at", "closed_at",
+                                                "dispatched_at", "handled_at", "send_backs",
+                                                "satisfaction", "department_id", "assignee_id",
+                                                "reporter_id"],
+                            postgresql_ops={"scope_path": "text_pattern_ops"}))
 
     category: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -80,6 +88,12 @@ class Report(SyncedRecord, db.Model):
         ForeignKey("reports.id", name="fk_reports_merged_into_id_reports"), index=True)
     # The current step's own time limit (立案, 派遣, 处置, 核查, 结案), beside the whole case's.
     step_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Server-owned, what the assessment (专项考核) counts of the loop without reading timelines:
+    # when the case was last dispatched and last handled, and how often it was sent back
+    # (workflow.milestones, written with the action's own change).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_backs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the overdue job found the current step past its limit (cleared by the next step).
     step_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

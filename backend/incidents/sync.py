@@ -81,6 +81,7 @@ def update_report(ctx: WriteContext, current: dict, changes: dict) -> dict:
     if note := (changes.get("note") or "").strip():
         event["note"] = note
     extra |= step_changes(ctx, new, _category(ctx, current["category"]) or None)
+    extra |= workflow.milestones(action, current, ctx.now)
     if new == "closed":
         extra["closed_at"] = ctx.now
     elif old == "closed":

@@ -189,6 +189,20 @@ def judge_feedback(person: Person, case: CaseFacts, given: str | None) -> Verdic
     return Verdict(True)
 
 
+def milestones(action: str | None, case: dict, now: datetime) -> dict:
+    """What an action leaves for the assessment (专项考核) to count without reading timelines:
+    when the case was last dispatched (to its present handler), when it was last handled,
+    and how many times it was sent back. Written with the action's own change, by the API
+    and by sync alike."""
+    if action == "dispatch":
+        return {"dispatched_at": now}
+    if action == "handle":
+        return {"handled_at": now}
+    if action == "send_back":
+        return {"send_backs": (case.get("send_backs") or 0) + 1}
+    return {}
+
+
 def can_move(current: str, new: str) -> bool:
     """Is there an action from `current` to `new` at all (whoever takes it)?"""
     return (current, new) in ACTION_OF_MOVE

@@ -1,5 +1,6 @@
-"""Assessment (专项考核) over HTTP: case figures per region, as JSON, CSV or Excel — the same
-rows, so an export is exactly what the console shows."""
+"""Assessment (专项考核) over HTTP: case figures per region, grid worker or department, as JSON,
+CSV or Excel — the same rows and columns, so an export is exactly what the console shows —
+and the trend over days, weeks or months."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from backend.extensions import Blueprint
 from backend.stats import schemas, services
 
 stats_blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
-                      description="Assessment: how cases went, per region, for a period.")
+                      description="Assessment: how cases went, per region, grid worker or "
+                                  "department, for a period.\n\n" + schemas.DEFINITIONS)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_RESPONSES = {
@@ -24,11 +26,18 @@ FILE_RESPONSES = {
 
 def _figures(args) -> dict:
     return services.case_figures(current_scope(), region_id=args.get("region_id"),
-                                 start=args.get("start"), end=args.get("end"))
+                                 start=args.get("start"), end=args.get("end"),
+                                 group_by=args["group_by"])
+
+
+def _rows(args, result: dict) -> list[list]:
+    return services.figure_rows(result, args["lang"], sort=args.get("sort"),
+                                descending=args["dir"] == "desc")
 
 
 def _filename(result: dict, extension: str) -> str:
-    return f"cases-{result['region'].code}-{result['from']}-{result['to']}.{extension}"
+    by = "" if result["group_by"] == "region" else f"-{result['group_by']}"
+    return f"cases-{result['region'].code}{by}-{result['from']}-{result['to']}.{extension}"
 
 
 @stats_blp.route("/cases")
@@ -37,7 +46,8 @@ class CaseStats(MethodView):
     @stats_blp.arguments(schemas.CaseStatsArgs, location="query")
     @stats_blp.response(200, schemas.CaseStatsOut)
     def get(self, args):
-        """Case figures per child region of `region_id` for the city days `from`…`to`."""
+        """Case figures per child region of `region_id` (or per grid worker, or department)
+        for the cases reported in the city days `from`…`to`."""
         return _figures(args)
 
 
@@ -47,10 +57,9 @@ class CaseStatsCSV(MethodView):
     @stats_blp.arguments(schemas.CaseStatsArgs, location="query")
     @stats_blp.doc(responses=FILE_RESPONSES["csv"])
     def get(self, args):
-        """The same rows as CSV (headers in `lang`)."""
+        """The same rows and columns as CSV (headers in `lang`, rows in `sort` order)."""
         result = _figures(args)
-        return attachment(csv_text(services.figure_rows(result, args["lang"])), "text/csv",
-                     _filename(result, "csv"))
+        return attachment(csv_text(_rows(args, result)), "text/csv", _filename(result, "csv"))
 
 
 @stats_blp.route("/cases.xlsx")
@@ -59,7 +68,20 @@ class CaseStatsXLSX(MethodView):
     @stats_blp.arguments(schemas.CaseStatsArgs, location="query")
     @stats_blp.doc(responses=FILE_RESPONSES["xlsx"])
     def get(self, args):
-        """The same rows as an Excel workbook."""
+        """The same rows and columns as an Excel workbook."""
         result = _figures(args)
-        return attachment(xlsx_bytes([("cases", services.figure_rows(result, args["lang"]))]), XLSX,
-                     _filename(result, "xlsx"))
+        return attachment(xlsx_bytes([("cases", _rows(args, result))]), XLSX,
+                          _filename(result, "xlsx"))
+
+
+@stats_blp.route("/cases/trend")
+class CaseTrend(MethodView):
+    @auth_required(ADMIN, SUPERVISOR)
+    @stats_blp.arguments(schemas.TrendArgs, location="query")
+    @stats_blp.response(200, schemas.TrendOut)
+    def get(self, args):
+        """Cases reported, closed and overdue and the on-time rate per city day, week or
+        month of `from`…`to`, within `region_id`."""
+        return services.case_trend(current_scope(), region_id=args.get("region_id"),
+                                   start=args.get("start"), end=args.get("end"),
+                                   bucket=args["bucket"])

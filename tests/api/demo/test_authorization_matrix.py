@@ -63,6 +63,7 @@ PATCH  /api/v1/notifications/{notification_id}            401  ok    ok    ok   
 GET    /api/v1/stats/cases                                401  403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases.csv                            401  403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases.xlsx                           401  403   403   403   403   ok    ok    ok
+GET    /api/v1/stats/cases/trend                          401  403   403   403   403   ok    ok    ok
 GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/sync/conflicts                             401  403   403   403   403   ok    ok    ok
