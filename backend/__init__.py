@@ -200,6 +200,7 @@ def register_api(app: Flask) -> None:
     from backend.health.api import health_blp
     from backend.incidents.api import cases_blp
     from backend.live.api import live_blp
+    from backend.map.api import map_blp
     from backend.notifications.api import notifications_blp
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
@@ -211,7 +212,7 @@ def register_api(app: Flask) -> None:
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
-                      cases_blp, notifications_blp, stats_blp, live_blp):
+                      cases_blp, notifications_blp, stats_blp, map_blp, live_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

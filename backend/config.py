@@ -108,6 +108,19 @@ class Config:
     OVERDUE_JOB_MINUTES = _env_int("OVERDUE_JOB_MINUTES", 10)
     # How long after closing a supervisor may reopen a case (the result did not hold).
     CASE_REOPEN_WINDOW_H = _env_int("CASE_REOPEN_WINDOW_H", 7 * 24)
+    # A new report of the same category this close to an open case, reported this near in
+    # time, is offered to its supervisor as a possible duplicate (to merge into that case).
+    DUPLICATE_RADIUS_M = float(os.environ.get("DUPLICATE_RADIUS_M", "100"))
+    DUPLICATE_WINDOW_H = _env_int("DUPLICATE_WINDOW_H", 72)
+
+    # The one map (一张图): a view holding at most this many cases gets them as points (the
+    # browser clusters them); more, and the server sends clusters of a grid sized by the zoom.
+    MAP_POINTS_MAX = _env_int("MAP_POINTS_MAX", 1500)
+    # A base map under the console's one map, e.g. https://tiles.example.org/{z}/{x}/{y}.png
+    # (the Content-Security-Policy then allows images from its origin). Empty: none, the
+    # map draws the grids on a blank background and works without the internet.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "").strip()
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "").strip()
 
     # argon2id at OWASP's recommended cost (19 MiB, 2 passes, 1 lane); a stored hash of a
     # lower cost, or of the scrypt used before, is replaced at the next sign-in. Tests lower

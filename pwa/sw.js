@@ -40,6 +40,7 @@ const SHELL = [
   "/app/ui/pin-map.js",
   "/app/ui/report-photos.js",
   "/app/ui/status-chip.js",
+  "/app/ui/case-map.js",
   "/app/ui/notification-bell.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
@@ -71,6 +72,7 @@ const SHELL = [
   "/console/assessment.js",
 ];
 
+  "/console/map.js",
 self.addEventListener("install", (event) => {
   // `reload` skips the HTTP cache: the shell we keep is exactly this version's.
   event.waitUntil(caches.open(CACHE).then((cache) =>

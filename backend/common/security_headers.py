@@ -8,7 +8,10 @@ positions its panes through the CSSOM (element.style), which style-src does not 
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -31,13 +34,27 @@ PERMISSIONS_POLICY = ("geolocation=(self), camera=(self), microphone=(), payment
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def content_security_policy() -> str:
+    """The policy, with the one map's base map (MAP_TILE_URL, off by default) allowed as
+    images when the operator set one."""
+    tiles = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
+    if tiles.scheme not in ("https", "http") or not tiles.netloc:
+        return CONTENT_SECURITY_POLICY
+    host = tiles.netloc.replace("{s}", "*")
+    if not re.fullmatch(r"[A-Za-z0-9.*:-]+", host):
+        return CONTENT_SECURITY_POLICY  # nothing that could end the directive
+    origin = f"{tiles.scheme}://{host}"
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' blob: data:",
+                                           f"img-src 'self' blob: data: {origin}")
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)

@@ -465,3 +465,45 @@ def coverage_of_day(scope: RegionScope, day: date, region_id: uuid.UUID | None =
         items.append(item)
     return {"date": day, "time_zone": setting("CITY_TIMEZONE"), "cell_m": cell_m,
             "region": root, "patrols": len(patrols), "grids": items}
+
+
+# -- the one map (一张图): where the workers in scope were today ---------------------------
+
+# A day's track on the one map is drawn, not played back: every k-th trusted point is enough.
+MAP_TRACK_POINTS_MAX = 300
+
+
+def thinned(points: list, limit: int) -> list:
+    """At most `limit` of `points`, evenly spread, the first and the last always kept."""
+    if len(points) <= limit:
+        return points
+    step = (len(points) - 1) / (limit - 1)
+    return [points[round(i * step)] for i in range(limit)]
+
+
+def worker_positions_of_day(scope: RegionScope, day: date) -> list[dict]:
+    """The workers who patrolled in the caller's region on a city day: each one's last trusted
+    position of that day and their tracks of it (thinned for drawing), newest position first."""
+    start, end = city_day_bounds(day)
+    patrols = _day_patrols(scope.filter(Patrol.scope_path), start, end)
+    points = _day_points([p.id for p in patrols], start, end, trusted_only=False)
+    everything = RegionScope(everything=True)
+    by_worker: dict[uuid.UUID, dict] = {}
+    for patrol in patrols:
+        trusted = [p for p in points[patrol.id] if not p.is_jitter]
+        if not trusted:
+            continue
+        entry = by_worker.get(patrol.worker_id)
+        if entry is None:
+            worker = accounts.get_account(everything, patrol.worker_id)
+            entry = by_worker[patrol.worker_id] = {
+                "id": worker.id, "username": worker.username, "display_name": worker.display_name,
+                "grid_id": worker.region_id, "last": None, "tracks": []}
+        entry["tracks"].append([[round(p.lat, 6), round(p.lon, 6)]
+                                for p in thinned(trusted, MAP_TRACK_POINTS_MAX)])
+        last = trusted[-1]
+        if entry["last"] is None or last.recorded_at > entry["last"]["at"]:
+            entry["last"] = {"lat": last.lat, "lon": last.lon, "at": last.recorded_at,
+                             "accuracy_m": last.accuracy_m, "patrol_id": patrol.id,
+                             "under_way": patrol.ended_at is None}
+    return sorted(by_worker.values(), key=lambda w: w["last"]["at"], reverse=True)

@@ -14,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/console\/attendance$/, module: "../console/attendance.js" },
   { pattern: /^\/console\/tracks$/, module: "../console/tracks.js" },
   { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
+  { pattern: /^\/console\/map$/, module: "../console/map.js" },
   { pattern: /^\/console\/audit$/, module: "../console/audit.js" },
   { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },

@@ -12,6 +12,7 @@ import { h } from "../app/ui/dom.js";
 import { notificationBell } from "../app/ui/notification-bell.js";
 import { statusChip } from "../app/ui/status-chip.js";
 import { departmentsById, hasConsole, holderText } from "./cases.js";
+import { caseMap } from "../app/ui/case-map.js";
 
 function fullTime(iso, lang) {
   if (!iso) return "";
@@ -260,3 +261,7 @@ export async function mount(root, { id }, app) {
   await load();
   return () => { held.forEach((shown) => shown.release()); bell.stop(); };
 }
+    const where = caseMap(c, names.regions.get(c.grid_id), t("case.map_label"));
+    held.push(where);
+          where.element,
+    where.draw();

@@ -67,6 +67,7 @@ export async function mount(root, _params, app) {
       t("console.attendance")),
     h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
       t("console.tracks")),
+    h("a", { class: "button secondary", href: "#/console/map", id: "to-map" }, t("console.map")),
     h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
       t("console.posts")),
     h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },

@@ -27,9 +27,9 @@ SCREENS = {
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
                              "/console/posts", "/console/cases", "/console/assessment",
-                             "/reports", "/sync"]),
+                             "/console/map", "/reports", "/sync"]),
     "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit",
-                        "/console/cases", "/console/assessment"]),
+                        "/console/cases", "/console/assessment", "/console/map"]),
     "dept1": (DESKTOP, ["/", "/console/cases"]),
 }
 

@@ -90,6 +90,9 @@ DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id} 401  403   403   4
 GET    /api/v1/patrol/tracks                              401  403   403   403   403   ok    ok    ok
 GET    /api/v1/patrol/coverage                            401  403   403   403   403   ok    ok    ok
 """
+GET    /api/v1/map/cases                                  401  403   403   403   403   ok    ok    ok
+GET    /api/v1/map/workers                                401  403   403   403   403   ok    ok    ok
+GET    /api/v1/map/settings                               401  403   403   403   403   ok    ok    ok
 
 
 def _table() -> dict[tuple[str, str], dict[str, str]]:
