@@ -119,6 +119,7 @@ NOTES = {
     "send_back": ("处置不彻底，现场仍有遗留，请重新处置", "反馈照片与现场不符，请核实后重新处置"),
     "escalate": ("涉及多个部门，街道协调不了，提请区级处置", "问题反复出现，需区级统筹解决"),
     "cancel": ("重复上报，已合并处理", "经核实不属于城市管理问题"),
+    "merge": "与已有案件为同一问题，合并办理",
     "reopen": ("群众反映问题再次出现", "回访发现处置不到位"),
 }
 
@@ -130,6 +131,7 @@ class Step:
     delay_h: tuple[float, float]
     department: str | None = None   # dispatch: to this department's code…
     to_worker: bool = False         # …or back to the grid's worker
+    merge_into: uuid.UUID | None = None  # merge: the case a duplicate goes into
 
 
 @dataclass
@@ -274,7 +276,43 @@ def plan_cases(now: datetime, grids: list[tuple[str, str]],
     # The newest few wait to be registered, whatever the hour: there is always something new.
     for case in sorted(arrived, key=lambda c: c.received_at)[-FRESH:]:
         case.steps = []
-    return arrived
+    return arrived + _duplicates(arrived, now)
+
+
+# Duplicates (重复上报): a worker reports again what is already a case, this far from it and
+# this long after. One waits in 兰山街道 beside its case (the console offers it as a possible
+# duplicate to street1); one was merged into a case being handled.
+DUPLICATE_OFFSET_M = 25
+DUPLICATE_AFTER = {"waiting": timedelta(minutes=40), "merged": timedelta(hours=3)}
+DUPLICATE_STREET = "371302001"
+
+
+def _duplicates(arrived: list[PlannedCase], now: datetime) -> list[PlannedCase]:
+    """Two duplicates, each the same category a few metres from its case: one waiting to be
+    registered (or merged), one merged into a case that is still open."""
+    def newest(cases):
+        return max(cases, key=lambda c: c.received_at, default=None)
+
+    latest = now - MARGIN - timedelta(hours=1)
+    in_street = [c for c in arrived if c.street_code == DUPLICATE_STREET]
+    waiting = newest([c for c in in_street if not c.steps
+                      and c.received_at + DUPLICATE_AFTER["waiting"] <= latest])
+    # A case that stays open at registration or dispatch, old enough for its steps to be done.
+    open_ones = [c for c in in_street if c.steps and c.steps[-1].action in ("register", "dispatch")
+                 and c.received_at <= now - timedelta(days=2)]
+    merged_into = newest(open_ones)
+    duplicates = []
+    for kind, case in (("waiting", waiting), ("merged", merged_into)):
+        if case is None:
+            continue
+        reported_at = case.reported_at + DUPLICATE_AFTER[kind]
+        duplicates.append(replace(
+            case, id=uuid.uuid5(case.id, f"duplicate {kind}"),
+            lat=round(case.lat + DUPLICATE_OFFSET_M / 110_950, 6), reported_at=reported_at,
+            received_at=reported_at + timedelta(seconds=40), kind="duplicate",
+            steps=[] if kind == "waiting" else [Step("merge", "street", (0.3, 2),
+                                                     merge_into=case.id)]))
+    return duplicates
 
 
 def _grid_weight(code: str) -> int:
@@ -402,8 +440,19 @@ def _work(case: PlannedCase, people: dict[str, User], department_ids: dict[str, 
             kwargs |= {"lat": case.lat, "lon": case.lon}
         if step.action == "close_on_spot":
             kwargs["photos"] = [_after_photo(case)]
+        if step.merge_into:
+            # After whatever the case merged into went through, so both timelines keep order.
+            at = max(at, _last_step_at(step.merge_into) + timedelta(minutes=5))
+            if at > now - MARGIN:
+                return
+            kwargs["target_id"] = step.merge_into
         cases.act(by, case.id, step.action, note=_note(step.action, case.category, rng),
                   now=at, **kwargs)
+
+
+def _last_step_at(case_id: uuid.UUID) -> datetime:
+    timeline = db.session.scalar(select(Report.timeline).where(Report.id == case_id)) or []
+    return max(datetime.fromisoformat(entry["at"]) for entry in timeline)
 
 
 def _who(step: Step, case: PlannedCase, people: dict[str, User]) -> User:

@@ -7,7 +7,7 @@ import uuid
 
 from flask.views import MethodView
 
-from backend.common.auth import auth_required, current_user
+from backend.common.auth import SUPERVISOR, auth_required, current_user
 from backend.common.paging import page_schema
 from backend.extensions import Blueprint
 from backend.incidents import cases, schemas
@@ -26,6 +26,25 @@ class Cases(MethodView):
         """Cases in the caller's sight, newest first: a supervisor's or worker's region, a
         department's dispatched cases, one's own reports."""
         return cases.list_cases(current_user(), **args)
+
+
+@cases_blp.route("/actions")
+class CasesBulkActions(MethodView):
+    @auth_required(SUPERVISOR)
+    @cases_blp.arguments(schemas.CaseBulkActionIn)
+    @cases_blp.response(200, schemas.CaseBulkOut)
+    @cases_blp.alt_response(403, description="Some case's action is not the caller's "
+                                             "(`forbidden_action`); `refused` lists each.")
+    @cases_blp.alt_response(404, description="Some case is not in the caller's sight; "
+                                             "`refused` lists each.")
+    @cases_blp.alt_response(409, description="Some case's state forbids the action now "
+                                             "(`invalid_transition`); `refused` lists each.")
+    def post(self, args):
+        """批量立案 / 批量派遣: register or dispatch up to 200 cases at once, all or nothing.
+        Refused, nothing is written and `error.refused` lists each refused case with its
+        status, code and message; the answer's status is the most basic of theirs (404,
+        then 403, then 422, then 409)."""
+        return cases.act_on_many(current_user(), **args)
 
 
 @cases_blp.route("/<uuid:case_id>")
@@ -48,7 +67,8 @@ class CaseActions(MethodView):
                                              "(`invalid_transition`, with `status`), or too "
                                              "late to reopen (`reopen_expired`).")
     def post(self, args, case_id: uuid.UUID):
-        """Move the case: register, dispatch, handle, verify, send back, close…"""
+        """Move the case: register, dispatch, handle, verify, send back, close… or merge a
+        duplicate report into another open case of its category (`target_id`)."""
         return cases.act(current_user(), case_id, **args)
 
 

@@ -96,6 +96,9 @@ class CaseOut(ma.Schema):
         "description": "The reporter's feedback on the result (结果反馈): satisfied, "
                        "unsatisfied, or null until given."})
     satisfaction_note = ma.fields.String(required=True)
+    merged_into_id = ma.fields.UUID(allow_none=True, required=True, metadata={
+        "description": "A merged report (status merged): the case it repeats; its reporter "
+                       "follows that case."})
     version = ma.fields.Integer(required=True)
     actions = ma.fields.List(ma.fields.String(), required=True, metadata={
         "description": "What the caller may do with it now (the console's buttons)."})
@@ -105,6 +108,39 @@ class CaseDetailOut(CaseOut):
     timeline = ma.fields.List(ma.fields.Dict(), required=True, metadata={
         "description": "What happened, oldest first: {at, event, action, from, status, by, "
                        "by_name, role, note, photos, lat, lon, department_id, assignee_id}."})
+    merged_into_code = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "A merged report: the code of the case it was merged into."})
+    possible_duplicates = ma.fields.List(ma.fields.Nested(lambda: DuplicateOut()), required=True,
+                                         metadata={"description": (
+                                             "A reported case the caller may merge: open cases "
+                                             "of its category within DUPLICATE_RADIUS_M metres "
+                                             "and DUPLICATE_WINDOW_H hours, nearest first.")})
+
+
+class DuplicateOut(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    code = ma.fields.String(allow_none=True, required=True)
+    status = ma.fields.String(required=True)
+    distance_m = ma.fields.Float(required=True)
+    reported_at = ma.fields.DateTime(required=True)
+
+
+class CaseBulkActionIn(ma.Schema):
+    ids = ma.fields.List(ma.fields.UUID(), required=True,
+                         validate=ma.validate.Length(min=1, max=200),
+                         metadata={"description": "The cases (1–200; repeats count once)."})
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(("register", "dispatch")))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    department_id = ma.fields.UUID(allow_none=True, load_default=None,
+                                   metadata={"description": "dispatch: to this department."})
+    worker_id = ma.fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "dispatch: back to this grid worker (of each case's grid)."})
+
+
+class CaseBulkOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CaseOut), required=True,
+                           metadata={"description": "The cases as they now are, in the "
+                                                    "order asked."})
 
 
 class CaseActionIn(ma.Schema):
@@ -117,6 +153,8 @@ class CaseActionIn(ma.Schema):
                                    metadata={"description": "dispatch: to this department."})
     worker_id = ma.fields.UUID(allow_none=True, load_default=None,
                                metadata={"description": "dispatch: back to this grid worker."})
+    target_id = ma.fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "merge: the open case (same category) this report repeats."})
     lat = Latitude(allow_none=True, load_default=None,
                    metadata={"description": "Where the action was taken (optional)."})
     lon = Longitude(allow_none=True, load_default=None)

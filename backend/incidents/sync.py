@@ -129,9 +129,9 @@ def _grid_of_moved_pin(ctx: WriteContext, current: dict, changes: dict) -> dict:
     return {"grid_id": place.grid_id, "scope_path": place.path}
 
 
-# Actions that need what a status alone cannot carry (a department, a worker, the tier) are
-# taken in the console, not by writing a status from a phone.
-CONSOLE_ONLY_ACTIONS = frozenset({"dispatch", "escalate"})
+# Actions that need what a status alone cannot carry (a department, a worker, the tier, the
+# case a duplicate goes into) are taken in the console, not by writing a status from a phone.
+CONSOLE_ONLY_ACTIONS = frozenset({"dispatch", "escalate", "merge"})
 
 
 def check_transition(ctx: WriteContext, current: dict, changes: dict) -> None:

@@ -10,6 +10,8 @@ may press).
   sends back (handled → dispatched, with the reason) and closes.
 - 县区大循环: a street that cannot handle a case escalates it (with the reason); from then on
   the case is the district's, and only a supervisor of the district (or the city) acts.
+- 合并: a new report of what an open case already covers is merged into that case by a
+  supervisor (reported → merged, an end like cancelled); its reporter follows the case.
 
 The table says nothing of time: a phone's move made offline is judged when it syncs, by the
 case's state then and the mover's role, never by when it was made.
@@ -21,7 +23,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-STATUSES = ("reported", "registered", "dispatched", "handled", "verified", "closed", "cancelled")
+STATUSES = ("reported", "registered", "dispatched", "handled", "verified", "closed", "cancelled",
+            "merged")
 OPEN_STATUSES = frozenset({"reported", "registered", "dispatched", "handled", "verified"})
 TIERS = ("street", "district")
 
@@ -51,6 +54,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("close_on_spot", {"reported"}, "closed", {REPORTER}, photos_required="always"),
     # The reporter withdraws before registration; a supervisor may also void a registered one.
     _action("cancel", {"reported", "registered"}, "cancelled", {REPORTER, SUPERVISOR}),
+    # A duplicate: merged into another open case (which case is the caller's input).
+    _action("merge", {"reported"}, "merged", {SUPERVISOR}),
     _action("dispatch", {"registered", "dispatched"}, "dispatched", {SUPERVISOR}),
     _action("escalate", {"registered", "dispatched"}, "registered", {SUPERVISOR},
             note_required=True),

@@ -177,6 +177,7 @@ ROLE_TABLE = """
                  w1   w2   boss district street2 dept dept2 admin citizen
 register         403  404  200  200      404     404  404   403   404
 cancel           200  404  200  200      404     404  404   403   404
+merge            403  404  200  200      404     404  404   403   404
 close_on_spot    200  404  403  403      404     404  404   403   404
 dispatch         403  404  200  200      404     404  404   403   404
 escalate         403  404  200  200      404     404  404   403   404
@@ -189,7 +190,7 @@ reopen           403  404  200  200      404     403  404   403   404
 WHO = {"w1": "w1", "w2": "w2", "boss": "boss", "district": "district", "street2": "other_street",
        "dept": "dept", "dept2": "other_dept", "admin": "admin", "citizen": "citizen"}
 # How to bring the case to the state each action starts from, and what it needs.
-SETUP = {"register": [], "cancel": [], "close_on_spot": [], "dispatch": ["register"],
+SETUP = {"register": [], "cancel": [], "close_on_spot": [], "merge": [], "dispatch": ["register"],
          "escalate": ["register"], "handle": ["register", "dispatch"],
          "verify": ["register", "dispatch", "handle"],
          "send_back": ["register", "dispatch", "handle"],
@@ -199,12 +200,15 @@ SETUP = {"register": [], "cancel": [], "close_on_spot": [], "dispatch": ["regist
 
 def _inputs(action: str, loop) -> dict:
     return {"note": "理由", "photos": [PHOTO],
-            **({"department_id": str(loop.cgj.id)} if action == "dispatch" else {})}
+            **({"department_id": str(loop.cgj.id)} if action == "dispatch" else {}),
+            **({"target_id": loop.merge_target} if action == "merge" else {})}
 
 
 def test_the_role_table_action_by_action_and_party_by_party(client, loop, db):
     rows = [line.split() for line in ROLE_TABLE.strip().splitlines()]
     parties, wrong = rows[0], []
+    assert {row[0] for row in rows[1:]} == set(ACTIONS), "every action has a row"
+    loop.merge_target = loop.case_id   # an open case of the category, for merges into it
     for action, *cells in rows[1:]:
         assert set(ACTIONS) >= {action} and len(cells) == len(parties)
         for party, want in zip(parties, cells, strict=True):

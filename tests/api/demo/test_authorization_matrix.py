@@ -54,6 +54,7 @@ DELETE /api/v1/departments/{department_id}                401  403   403   403  
 GET    /api/v1/audit                                      401  403   403   403   403   403   403   ok
 GET    /api/v1/cases                                      401  ok    403   ok    ok    ok    ok    ok
 GET    /api/v1/cases/{case_id}                            401  ok    403   ok    ok    ok    ok    ok
+POST   /api/v1/cases/actions                              401  403   403   403   403   ok    ok    403
 POST   /api/v1/cases/{case_id}/actions                    401  ok    403   ok    ok    ok    ok    ok
 POST   /api/v1/cases/{case_id}/feedback                   401  ok    403   ok    ok    ok    ok    ok
 GET    /api/v1/live                                       401  ok    403   ok    ok    ok    ok    ok
@@ -89,10 +90,10 @@ POST   /api/v1/attendance/posts/{post_id}/workers         401  403   403   403  
 DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id} 401  403   403   403   403   ok    ok    ok
 GET    /api/v1/patrol/tracks                              401  403   403   403   403   ok    ok    ok
 GET    /api/v1/patrol/coverage                            401  403   403   403   403   ok    ok    ok
-"""
 GET    /api/v1/map/cases                                  401  403   403   403   403   ok    ok    ok
 GET    /api/v1/map/workers                                401  403   403   403   403   ok    ok    ok
 GET    /api/v1/map/settings                               401  403   403   403   403   ok    ok    ok
+"""
 
 
 def _table() -> dict[tuple[str, str], dict[str, str]]:

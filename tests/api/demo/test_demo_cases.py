@@ -117,6 +117,8 @@ def test_each_timeline_is_in_time_order_and_leads_to_the_cases_status(demo, db):
             report.reported_at, limits[report.category], *working_time.city_working_time())
         status = "reported"
         for entry in entries[2:]:
+            if entry["event"] == "merged_in":   # a duplicate merged into it: no move
+                continue
             assert entry["event"] == "action" and entry["from"] == status, (report.code, entry)
             assert workflow.ACTIONS[entry["action"]].target == entry["status"]
             status = entry["status"]
@@ -147,3 +149,15 @@ def test_the_history_is_the_same_for_the_same_day(demo, db):
     first, second = plan_cases(now, grids, limits), plan_cases(now, grids, limits)
     assert [(c.id, c.lat, c.lon, c.description, c.steps) for c in first] == \
            [(c.id, c.lat, c.lon, c.description, c.steps) for c in second]
+
+
+def test_street1_is_offered_a_duplicate_and_sees_one_merged(client, demo, demo_login, db):
+    headers = demo_login("street1")
+    merged = db.session.scalars(select(Report).where(Report.status == "merged")).all()
+    assert len(merged) == 1 and merged[0].merged_into_id is not None
+    assert client.get(f"/api/v1/cases/{merged[0].merged_into_id}",
+                      headers=headers).get_json()["status"] in workflow.OPEN_STATUSES
+    waiting = _all_cases(client, headers, status="reported")
+    offered = [c for c in waiting if client.get(f"/api/v1/cases/{c['id']}", headers=headers)
+               .get_json()["possible_duplicates"]]
+    assert len(offered) >= 2   # the duplicate and its case offer each other
