@@ -2,7 +2,7 @@
 // for, and the timeline in words. Pure functions (no DOM, no network): tests/js/ checks them.
 // Which actions a user may take is never decided here: the server's `actions` says so.
 
-export const STATUSES = ["reported", "registered", "dispatched", "handled", "verified", "closed", "cancelled"];
+export const STATUSES = ["reported", "registered", "dispatched", "handled", "verified", "closed", "cancelled", "merged"];
 export const PER_PAGE = 20;
 
 // backend/incidents/workflow.py ACTIONS: the actions that need a note, and those that take
@@ -48,7 +48,7 @@ export function actionBody(action, { note = "", photos = [], target = "" } = {})
   return body;
 }
 
-const EMPTY = { status: [], overdue: false, category: "", department_id: "", q: "", page: 1 };
+const EMPTY = { status: [], overdue: false, category: "", department_id: "", region_id: "", q: "", page: 1 };
 
 /** The list's filters from the part of the hash after "?" (so that "back" keeps them). */
 export function filtersFromQuery(query) {
@@ -59,6 +59,7 @@ export function filtersFromQuery(query) {
     overdue: params.get("overdue") === "true",
     category: params.get("category") || "",
     department_id: params.get("department_id") || "",
+    region_id: params.get("region_id") || "",
     q: params.get("q") || "",
     page: Number.isInteger(page) && page > 0 ? page : 1,
   };
@@ -72,6 +73,7 @@ export function caseQuery(filters = {}, perPage = PER_PAGE) {
   if (f.overdue) params.set("overdue", "true");
   if (f.category) params.set("category", f.category);
   if (f.department_id) params.set("department_id", f.department_id);
+  if (f.region_id) params.set("region_id", f.region_id);
   if (f.q.trim()) params.set("q", f.q.trim());
   params.set("page", String(f.page));
   params.set("per_page", String(perPage));
@@ -87,6 +89,31 @@ export function casesHash(filters = {}) {
   return text ? `#/console/cases?${text}` : "#/console/cases";
 }
 
+const LEVEL_ORDER = ["city", "district", "street", "community", "grid"];
+
+/** The regions a list may be narrowed to, from the top down (each after its parent), with
+ * their depth below the highest held (for indenting). */
+export function regionChoices(regions) {
+  const byParent = new Map();
+  const ids = new Set(regions.map((r) => r.id));
+  for (const r of regions) {
+    const parent = ids.has(r.parent_id) ? r.parent_id : null;
+    if (!byParent.has(parent)) byParent.set(parent, []);
+    byParent.get(parent).push(r);
+  }
+  const out = [];
+  const walk = (parent, depth) => {
+    const children = (byParent.get(parent) || []).sort((a, b) =>
+      LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    for (const r of children) {
+      out.push({ id: r.id, name: r.name, level: r.level, depth });
+      walk(r.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
 /** The main classes (大类) of the catalogue: categories that other categories name as parent. */
 export function mainClasses(categories) {
   const parents = new Set(categories.map((c) => c.parent_code).filter(Boolean));
@@ -99,7 +126,13 @@ export function describeStep(step, t, { reporterId = null } = {}) {
   if (step.event === "reported") what = t("case.event.reported");
   else if (step.event === "received") what = t("case.event.received", { code: step.code || "" });
   else if (step.event === "overdue") what = t("case.event.overdue");
-  else if (step.event === "action" && step.action) {
+  else if (step.event === "action" && step.action === "merge") {
+    what = t("case.event.merged_into", { code: step.merged_into_code || "" });
+  } else if (step.event === "merged_in") {
+    what = t("case.event.merged_in", { code: step.report_code || "", name: step.reporter_name || t("case.the_reporter") });
+  } else if (step.event === "merged_along") {
+    what = t("case.event.merged_along", { code: step.merged_into_code || "" });
+  } else if (step.event === "action" && step.action) {
     what = t("case.event.action", { action: t(`case.action.${step.action}`), status: t(`status.${step.status}`) });
   } else if (step.status) what = t("case.event.status", { status: t(`status.${step.status}`) });
   else what = step.event || "";
@@ -111,4 +144,30 @@ export function describeStep(step, t, { reporterId = null } = {}) {
 /** Oldest first, as it happened. */
 export function timelineSteps(caseData) {
   return [...(caseData.timeline || [])].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+// 批量立案 / 批量派遣: the actions the list offers on many cases at once, and its limit
+// (backend/incidents/cases.py BULK_ACTIONS, BULK_MAX).
+export const BULK_ACTIONS = ["register", "dispatch"];
+export const BULK_MAX = 200;
+
+/** The body of POST /api/v1/cases/actions: these ids (each once), the action and its target. */
+export function bulkBody(action, ids, { departmentId = "", note = "" } = {}) {
+  const body = { ids: [...new Set(ids)], action };
+  if (action === "dispatch" && departmentId) body.department_id = departmentId;
+  if (note.trim()) body.note = note.trim();
+  return body;
+}
+
+/** The page's select-all box: "none", "some" (shown as mixed) or "all" of the rows chosen. */
+export function selectionState(chosen, rows) {
+  if (!rows || !chosen) return "none";
+  return chosen >= rows ? "all" : "some";
+}
+
+/** A refused bulk request's cases (error.refused), each with its code for the reader. */
+export function refusedCases(error, codesById = new Map()) {
+  return (error?.body?.error?.refused || []).map((r) => ({
+    id: r.id, code: codesById.get(r.id) || r.id, error: { code: r.code, ...r },
+  }));
 }

@@ -4,8 +4,11 @@ import { fenceDistance } from "./geo.js";
 
 // The end of the loop (闭环): nothing happens to these any more.
 export const FINISHED = ["closed", "cancelled"];
+// A duplicate merged into another case (合并) ends too; its reporter follows that case, and
+// gives no feedback on the report itself.
+export const MERGED = "merged";
 
-export const isOpen = (report) => !FINISHED.includes(report.status || "reported");
+export const isOpen = (report) => ![...FINISHED, MERGED].includes(report.status || "reported");
 
 /** The list filter: "all", "open" (still in the loop) or "closed" (closed or cancelled). */
 export function filterReports(reports, filter) {
@@ -33,10 +36,17 @@ export function canEdit(report, user) {
  * server judges again when it syncs (workflow.judge_feedback).
  */
 export function canGiveFeedback(report, userId) {
-  if (!report || !userId || isOpen(report) || report.satisfaction) return false;
+  if (!report || !userId || isOpen(report) || report.satisfaction || report.status === MERGED) return false;
   if (report.reporter_id !== userId) return false;
   const finished = timelineOf(report).filter((step) => FINISHED.includes(step.status)).pop();
   return !finished || finished.by !== userId;
+}
+
+/** The code of the case a merged report went into (its timeline's merge), or null. */
+export function mergedIntoCode(report) {
+  if (report?.status !== MERGED) return null;
+  const moved = timelineOf(report).filter((s) => s.merged_into_code).pop();
+  return moved ? moved.merged_into_code : null;
 }
 
 /** Past its deadline (时限) and still open. */

@@ -3,9 +3,10 @@
 // server) and the case's timeline as it syncs back. The console's case links open it too.
 // "Edit" leads to the form while the case is open and the user may change it. Once the case
 // is closed, its reporter says whether the result satisfies them (结果反馈), offline too.
+import { authed } from "../app/api.js";
 import * as store from "../app/store.js";
 import { categoryName } from "../app/categories.js";
-import { canEdit, canGiveFeedback, isOverdue, timelineOf } from "../app/reports.js";
+import { canEdit, canGiveFeedback, isOverdue, mergedIntoCode, timelineOf } from "../app/reports.js";
 import { h, latestOnly } from "../app/ui/dom.js";
 import { pinMap } from "../app/ui/pin-map.js";
 import { photoGallery } from "../app/ui/report-photos.js";
@@ -24,6 +25,8 @@ function eventLabel(t, step, me) {
   if (step.event === "status" || step.event === "action") return t("report.event_status", { status: t(`status.${step.status}`) }) + mine;
   if (step.event === "waiting") return t("report.event_waiting");
   if (step.event === "feedback") return t("report.event_feedback", { satisfaction: t(`feedback.${step.satisfaction}`) }) + mine;
+  if (step.event === "merged_along") return t("report.event_merged_along", { code: step.merged_into_code || "" });
+  if (step.event === "merged_in") return t("report.event_merged_in", { code: step.report_code || "" });
   return step.event;
 }
 
@@ -106,6 +109,27 @@ function feedbackGiven(app, report) {
     report.satisfaction_note ? h("p", { class: "hint", id: "feedback-given-note" }, report.satisfaction_note) : null);
 }
 
+/**
+ * 合并: a report merged into another case says which, and that its reporter follows that
+ * case; online, the case's status now (the phone may not hold the case itself). Made once
+ * per mount and case, so a sync landing meanwhile does not ask again.
+ */
+function followedCase(app, report) {
+  const { t } = app;
+  const code = mergedIntoCode(report) || "";
+  const status = h("p", { class: "hint", id: "report-followed-status", "aria-live": "polite" });
+  if (report.merged_into_id && navigator.onLine) {
+    authed(`/api/v1/cases/${report.merged_into_id}`).then((followed) => {
+      status.replaceChildren(t("report.followed_status", { code: followed.code || code }),
+        statusChip(t, followed.status, "report-followed-chip"));
+    }).catch(() => {});  // offline or gone: the words above still say what happened
+  }
+  return h("section", { class: "card", id: "report-merged", dataset: { into: report.merged_into_id || "" } },
+    h("h2", {}, t("report.merged_into", { code })),
+    h("p", { id: "report-following" }, t("report.following", { code })),
+    status);
+}
+
 // Back to where cases are listed for this person: the console at a desk, else My reports.
 function backLink(app) {
   const atDesk = app.session().user.roles.some((r) => ["supervisor", "admin"].includes(r));
@@ -122,6 +146,7 @@ export async function mount(root, { id }, app) {
   let gallery = null;
   let map = null;
   let askFeedback = null;
+  let followed = null;
   let unmounted = false;
   const mapBox = h("div", { id: "report-detail-map", class: "map", role: "region", "aria-label": t("report.location") });
 
@@ -141,9 +166,12 @@ export async function mount(root, { id }, app) {
     }
     if (canGiveFeedback(report, owner)) askFeedback ??= feedbackForm(app, report);
     else askFeedback = null;
+    if (report.status !== "merged") followed = null;
+    else if (followed?.dataset.into !== (report.merged_into_id || "")) followed = followedCase(app, report);
     section.replaceChildren(
       h("h1", {}, categoryName(category, app.language()) || t("report.title_detail")),
       facts(app, report, category),
+      followed,
       report.satisfaction ? feedbackGiven(app, report) : askFeedback,
       mapBox,
       gallery.element,

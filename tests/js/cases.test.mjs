@@ -28,7 +28,8 @@ test("statuses repeat, overdue is true or left out, the code search is trimmed",
 });
 
 test("filters survive the hash: what the list writes, it reads back", () => {
-  const filters = { status: ["handled"], overdue: true, category: "sanitation", department_id: "d2", q: "A1", page: 3 };
+  const filters = { status: ["handled"], overdue: true, category: "sanitation", department_id: "d2", region_id: "r4", q: "A1",
+    page: 3 };
   const hash = casesHash(filters);
   assert.match(hash, /^#\/console\/cases\?/);
   assert.deepEqual(filtersFromQuery(hash.split("?")[1]), filters);

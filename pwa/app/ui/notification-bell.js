@@ -42,6 +42,11 @@ export function noticeText(t, notice, lang, timeZone) {
     return t("notify.step_overdue", { code: params.code || t("reports.no_code"),
       step: t(`case.step.${params.step}`), deadline: deadlineText(params.deadline_at, lang, timeZone) });
   }
+  // About the follower's own merged report (which their phone holds), naming the case.
+  if (notice.kind === "followed_case_closed") {
+    return t("notify.followed_case_closed", { code: params.code || t("reports.no_code"),
+      report: params.report_code || t("reports.no_code") });
+  }
   return t("notify.unknown");
 }
 
