@@ -1,7 +1,10 @@
-// Assessment (专项考核) in the console: how cases went in each child region of a region for a
-// period, as a sortable table (the ranking), two charts and the same rows as CSV or Excel.
-// Region and period live in the address, so a drill-down is a page "back" returns from.
-// Online only: the server counts. Chart.js (vendored in lib/) loads only on this page.
+// Assessment (专项考核) in the console: how the cases of a period went per child region (with
+// drill-down), per grid worker or per department, as a sortable table (the ranking and the
+// source of truth), a trend chart and a ranking chart (each with a text alternative), and the
+// same rows and columns as CSV or Excel in the order shown. Region, period and grouping live
+// in the address, so a drill-down is a page "back" returns from. Online only: the server
+// counts (definitions in backend/stats/services.py). Chart.js (vendored in lib/) loads only
+// on this page.
 import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { h, latestOnly } from "../app/ui/dom.js";
@@ -9,11 +12,12 @@ import { download } from "../app/ui/download.js";
 import { isNetworkFailure, offlineNotice } from "../app/ui/offline-notice.js";
 
 const CHART_JS = "/lib/chart-4.6.2.umd.min.js";
-/** The table's columns in the exports' order (backend/stats/services.py HEADERS). */
-export const COLUMNS = ["code", "name", "total", "registered", "closed", "closed_on_spot", "cancelled",
-  "open", "overdue", "closed_on_time", "on_time_rate", "avg_handling_h"];
-const TEXT_COLUMNS = new Set(["code", "name"]);
+export const GROUPINGS = ["region", "worker", "department"];
+const TEXT_COLUMNS = new Set(["code", "name", "region_name"]);
+const RATE_COLUMNS = new Set(["on_time_rate", "handled_on_time_rate", "satisfaction_rate"]);
+const HOUR_COLUMNS = new Set(["avg_handling_h", "avg_dispatch_to_handled_h"]);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
 
 /** A local calendar day as YYYY-MM-DD. */
 export function isoDay(date) {
@@ -30,24 +34,40 @@ export function periodPreset(kind, today = new Date()) {
   return { from: isoDay(start), to: isoDay(day) };
 }
 
-/** Region and period from the address; the last 30 days when it has no valid period. */
+/** Region, period and grouping from the address; the last 30 days when it has no valid
+ * period, the regions when it names no known grouping. */
 export function stateFromQuery(query = "", today = new Date()) {
   const params = new URLSearchParams(query || "");
   const from = params.get("from") || "";
   const to = params.get("to") || "";
   const period = DAY.test(from) && DAY.test(to) ? { from, to } : periodPreset("last30", today);
-  return { region_id: params.get("region_id") || "", ...period };
+  const groupBy = GROUPINGS.includes(params.get("group_by")) ? params.get("group_by") : "region";
+  return { region_id: params.get("region_id") || "", ...period, group_by: groupBy };
 }
 
-/** The API's query for a state; `lang` (zh|en) for the exports. */
-export function statsQuery(state, lang) {
+/** The API's query for a state; `lang` (zh|en) and the table's order for the exports. */
+export function statsQuery(state, lang, sort) {
   const params = new URLSearchParams();
   if (state.region_id) params.set("region_id", state.region_id);
   params.set("from", state.from);
   params.set("to", state.to);
+  if (state.group_by && state.group_by !== "region") params.set("group_by", state.group_by);
   if (lang) params.set("lang", lang);
+  if (sort?.key) {
+    params.set("sort", sort.key);
+    params.set("dir", sort.dir);
+  }
   return params.toString();
 }
+
+/** The trend's bucket for a period: days up to a quarter, weeks up to a year, then months
+ * (the API's limits for each). */
+export function trendBucket(from, to) {
+  const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+  return days <= 92 ? "day" : days <= 366 ? "week" : "month";
+}
+
+export const trendQuery = (state) => `${statsQuery({ ...state, group_by: "region" })}&bucket=${trendBucket(state.from, state.to)}`;
 
 export const assessmentHash = (state) => `#/console/assessment?${statsQuery(state)}`;
 
@@ -60,8 +80,8 @@ export function nextSort(sort, key) {
   return { key, dir: TEXT_COLUMNS.has(key) ? "asc" : "desc" };
 }
 
-/** Rows ordered by one column; regions without a figure (null) come last either way, and
- * ties keep the server's order (by code). */
+/** Rows ordered by one column; rows without a figure (null) come last either way, and ties
+ * keep the server's order. Text compares by code point, as the exports' order does. */
 export function sortRows(rows, sort) {
   if (!sort?.key) return [...rows];
   const sign = sort.dir === "asc" ? 1 : -1;
@@ -70,7 +90,7 @@ export function sortRows(rows, sort) {
     const x = a.row[sort.key];
     const y = b.row[sort.key];
     if (x == null || y == null) return (x == null) - (y == null) || a.index - b.index;
-    const order = text ? String(x).localeCompare(String(y), "zh-CN") : x - y;
+    const order = text ? (String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0) : x - y;
     return sign * order || a.index - b.index;
   }).map(({ row }) => row);
 }
@@ -88,13 +108,21 @@ export function formatHours(hours, lang = "zh-CN") {
 
 /** A cell's text, as the table shows it. */
 export function cellText(row, key, lang) {
-  if (key === "on_time_rate") return formatRate(row[key], lang);
-  if (key === "avg_handling_h") return formatHours(row[key], lang);
+  if (RATE_COLUMNS.has(key)) return formatRate(row[key], lang);
+  if (HOUR_COLUMNS.has(key)) return formatHours(row[key], lang);
   return String(row[key] ?? "");
 }
 
+/** A column's heading key in the catalogue: the row's own columns are named for what the
+ * rows are (区域 / 网格员 / 部门). */
+export const columnLabel = (key, groupBy) => (TEXT_COLUMNS.has(key) ? `assessment.label.${groupBy}.${key}` : `assessment.col.${key}`);
+
 /** A row can go one level down unless it is the region itself (a grid has no children). */
-export const canDrill = (row, region) => row.region_id !== region.region_id && row.level !== "grid";
+export const canDrill = (row, region) => Boolean(row.region_id) && row.region_id !== region.region_id && row.level !== "grid";
+
+/** What the ranking ranks for a grouping: the on-time rate of closing (regions) or of
+ * handling (workers, departments), or the cases closed. */
+export const rankingKeys = (groupBy) => [groupBy === "region" ? "on_time_rate" : "handled_on_time_rate", "closed"];
 
 // Names and parents of the regions seen, so that clicking down needs no extra request for
 // the breadcrumb; a region opened from a bookmark is looked up.
@@ -105,7 +133,7 @@ function remember(result) {
   const parent = known.get(result.region.region_id);
   known.set(result.region.region_id, { ...parent, name: result.region.name });
   for (const item of result.items) {
-    if (item.region_id !== result.region.region_id) {
+    if (item.region_id && item.region_id !== result.region.region_id) {
       known.set(item.region_id, { name: item.name, parentId: result.region.region_id });
     }
   }
@@ -146,17 +174,17 @@ export function loadChartJs() {
   return chartLoading;
 }
 
-function headerCell(t, key, onSort) {
+function headerCell(t, key, groupBy, onSort) {
   const active = sort.key === key;
-  const button = h("button", { type: "button", class: "sort", dataset: { key } }, t(`assessment.col.${key}`),
+  const button = h("button", { type: "button", class: "sort", dataset: { key } }, t(columnLabel(key, groupBy)),
     h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.dir === "asc" ? " ▲" : " ▼") : ""));
   button.addEventListener("click", () => onSort(key));
   return h("th", { scope: "col", "aria-sort": active ? (sort.dir === "asc" ? "ascending" : "descending") : null,
     class: TEXT_COLUMNS.has(key) ? "" : "count" }, button);
 }
 
-function figureRow(row, { lang, region, state, header }) {
-  return h("tr", { dataset: { region: row.region_id } }, COLUMNS.map((key) => {
+function figureRow(row, columns, { lang, region, state, header }) {
+  return h("tr", { dataset: { id: row.region_id || row.worker_id || row.department_id || "" } }, columns.map((key) => {
     const text = cellText(row, key, lang);
     if (key === "name") {
       return h("th", { scope: "row" }, header || !canDrill(row, region) ? text
@@ -171,51 +199,70 @@ export function figureTable(app, result, state, onSort) {
   const { t } = app;
   const lang = app.language();
   const rows = sortRows(result.items, sort);
+  const columns = result.columns;
   const total = { ...result.total, name: t("assessment.total_of", { name: result.total.name }) };
-  return h("table", { class: "table assessment", id: "assessment-table" },
-    h("caption", { class: "sr-only" }, t("assessment.table_caption", { name: result.region.name })),
-    h("thead", {}, h("tr", {}, COLUMNS.map((key) => headerCell(t, key, onSort)))),
-    h("tbody", {}, rows.map((row) => figureRow(row, { lang, region: result.region, state }))),
-    h("tfoot", {}, figureRow(total, { lang, region: result.region, state, header: true })));
+  return h("table", { class: "table assessment", id: "assessment-table", dataset: { groupBy: result.group_by } },
+    h("caption", { class: "sr-only" }, t(`assessment.table_caption.${result.group_by}`, { name: result.region.name })),
+    h("thead", {}, h("tr", {}, columns.map((key) => headerCell(t, key, result.group_by, onSort)))),
+    h("tbody", {}, rows.map((row) => figureRow(row, columns, { lang, region: result.region, state }))),
+    h("tfoot", {}, figureRow(total, columns, { lang, region: result.region, state, header: true })));
 }
 
-// Colours with strong contrast on white, the same meaning as the table's (overdue red).
-const COLOURS = { bar: "#0b5cad", closed: "#1b6e20", open: "#8a5a00", overdue: "#b00020" };
+// Colours with strong contrast on white; overdue keeps the table's red.
+const COLOURS = { bar: "#0b5cad", reported: "#0b5cad", closed: "#1b6e20" };
 
-/** The ranking: children by on-time rate (in %) or by cases reported, best first. */
+/** The ranking: rows by one figure, best first (rates in %); rows without it last. */
 export function rankingData(items, by) {
   const ranked = sortRows(items, { key: by, dir: "desc" });
+  const rate = RATE_COLUMNS.has(by);
   return { labels: ranked.map((r) => r.name),
-    values: ranked.map((r) => (by === "on_time_rate" ? (r.on_time_rate == null ? null : Math.round(r.on_time_rate * 1000) / 10) : r[by])) };
+    values: ranked.map((r) => (rate ? (r[by] == null ? null : Math.round(r[by] * 1000) / 10) : r[by])) };
 }
 
-/** Closed, open within the deadline and overdue per region: the three add up to the cases
- * reported less the cancelled ones, which were never work. */
-export function stackData(items) {
-  return { labels: items.map((r) => r.name), closed: items.map((r) => r.closed),
-    open: items.map((r) => r.open - r.overdue), overdue: items.map((r) => r.overdue) };
+/** The trend's lines: cases reported and closed per bucket. */
+export function trendData(series) {
+  return { labels: series.map((p) => p.period), reported: series.map((p) => p.reported),
+    closed: series.map((p) => p.closed) };
 }
 
-function drawCharts(Chart, app, result, charts, boxes, by) {
+/** The charts' text alternatives: what they draw, in words (the table holds every figure). */
+export function rankingSummary(t, items, by, lang) {
+  const ranked = rankingData(items, by);
+  const parts = ranked.labels.slice(0, 10).map((label, i) => `${label} ${RATE_COLUMNS.has(by)
+    ? formatRate(ranked.values[i] == null ? null : ranked.values[i] / 100, lang) : ranked.values[i]}`);
+  return t("assessment.ranking_summary", { figure: t(`assessment.col.${by}`), list: parts.join(t("assessment.list_separator")) });
+}
+
+export function trendSummary(t, series) {
+  const parts = series.map((p) => t("assessment.trend_point", { period: p.period, reported: p.reported, closed: p.closed }));
+  return t("assessment.trend_summary", { list: parts.join(t("assessment.list_separator")) });
+}
+
+function drawRanking(Chart, app, result, charts, box, by) {
   const { t } = app;
-  for (const chart of charts.splice(0)) chart.destroy();
-  const common = { responsive: true, maintainAspectRatio: false, animation: false };
   const ranking = rankingData(result.items, by);
-  charts.push(new Chart(boxes.ranking, {
+  box.setAttribute("aria-label", rankingSummary(t, result.items, by, app.language()));
+  charts.push(new Chart(box, {
     type: "bar",
     data: { labels: ranking.labels, datasets: [{ label: t(`assessment.col.${by}`), data: ranking.values,
       backgroundColor: COLOURS.bar }] },
-    options: { ...common, indexAxis: "y", plugins: { legend: { display: false } },
-      scales: { x: { beginAtZero: true, ...(by === "on_time_rate" ? { max: 100 } : {}) } } },
+    options: { responsive: true, maintainAspectRatio: false, animation: false, indexAxis: "y",
+      plugins: { legend: { display: false } },
+      scales: { x: { beginAtZero: true, ...(RATE_COLUMNS.has(by) ? { max: 100 } : {}) } } },
   }));
-  const stack = stackData(result.items);
-  charts.push(new Chart(boxes.stack, {
-    type: "bar",
-    data: { labels: stack.labels, datasets: [
-      { label: t("assessment.col.closed"), data: stack.closed, backgroundColor: COLOURS.closed },
-      { label: t("assessment.open_in_time"), data: stack.open, backgroundColor: COLOURS.open },
-      { label: t("assessment.col.overdue"), data: stack.overdue, backgroundColor: COLOURS.overdue }] },
-    options: { ...common, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+}
+
+function drawTrend(Chart, app, trend, charts, box) {
+  const { t } = app;
+  const data = trendData(trend.series);
+  box.setAttribute("aria-label", trendSummary(t, trend.series));
+  charts.push(new Chart(box, {
+    type: "line",
+    data: { labels: data.labels, datasets: [
+      { label: t("assessment.col.total"), data: data.reported, borderColor: COLOURS.reported, backgroundColor: COLOURS.reported },
+      { label: t("assessment.col.closed"), data: data.closed, borderColor: COLOURS.closed, backgroundColor: COLOURS.closed }] },
+    options: { responsive: true, maintainAspectRatio: false, animation: false,
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   }));
 }
 
@@ -229,27 +276,36 @@ export async function mount(root, params, app) {
   const presets = ["week", "month", "last30"].map(preset);
   const csvButton = h("button", { type: "button", class: "inline", id: "assessment-csv" }, t("assessment.csv"));
   const xlsxButton = h("button", { type: "button", class: "inline", id: "assessment-xlsx" }, t("assessment.xlsx"));
+  const groupButtons = GROUPINGS.map((key) => h("button", { type: "button", class: "chip", id: `assessment-group-${key}`,
+    "aria-pressed": String(key === state.group_by), dataset: { group: key } }, t(`assessment.group.${key}`)));
   const crumbs = h("nav", { class: "breadcrumb", id: "assessment-crumbs", "aria-label": t("assessment.breadcrumb") });
   const error = h("p", { class: "error", role: "alert", id: "assessment-error" });
   const body = h("div", { id: "assessment-body", "aria-live": "polite" });
   const offline = offlineNotice({ id: "assessment-offline", text: t("assessment.offline") });
-  let by = "on_time_rate";
+  let by = "";
   const charts = [];
   let result = null;
+  let trend = null;
   let unmounted = false;
 
-  const canvas = (id, label) => h("canvas", { id, role: "img", "aria-label": label });
-  const boxes = {
-    ranking: canvas("assessment-ranking", t("assessment.ranking_label")),
-    stack: canvas("assessment-stack", t("assessment.stack_label")),
-  };
-  const byButton = (key) => h("button", { type: "button", class: "chip", id: `assessment-by-${key}`,
-    "aria-pressed": String(key === by), dataset: { by: key } }, t(`assessment.by.${key}`));
-  const byButtons = [byButton("on_time_rate"), byButton("total")];
+  const canvas = (id) => h("canvas", { id, role: "img" });
+  const boxes = { ranking: canvas("assessment-ranking"), trend: canvas("assessment-trend") };
+  const byBox = h("span", { class: "toolbar inline-toggle" });
+  const trendCaption = h("span", { id: "assessment-trend-caption" });
   const chartPart = h("div", { class: "assessment-charts", id: "assessment-charts", hidden: true },
-    h("figure", {}, h("figcaption", {}, t("assessment.ranking"), h("span", { class: "toolbar inline-toggle" }, byButtons)),
-      h("div", { class: "chart-box" }, boxes.ranking)),
-    h("figure", {}, h("figcaption", {}, t("assessment.stack")), h("div", { class: "chart-box" }, boxes.stack)));
+    h("figure", {}, h("figcaption", {}, trendCaption), h("div", { class: "chart-box" }, boxes.trend)),
+    h("figure", {}, h("figcaption", {}, t("assessment.ranking"), byBox), h("div", { class: "chart-box" }, boxes.ranking)));
+
+  const drawByButtons = () => {
+    const keys = rankingKeys(state.group_by);
+    if (!keys.includes(by)) [by] = keys;
+    byBox.replaceChildren(...keys.map((key) => {
+      const button = h("button", { type: "button", class: "chip", id: `assessment-by-${key}`,
+        "aria-pressed": String(key === by), dataset: { by: key } }, t(`assessment.by.${key}`));
+      button.addEventListener("click", () => { by = key; drawByButtons(); redrawCharts(); });
+      return button;
+    }));
+  };
 
   const redrawCharts = async () => {
     if (!result || result.items.length < 1) { chartPart.hidden = true; return; }
@@ -262,15 +318,13 @@ export async function mount(root, params, app) {
     }
     if (unmounted) return;
     chartPart.hidden = false;
-    drawCharts(Chart, app, result, charts, boxes, by);
+    for (const chart of charts.splice(0)) chart.destroy();
+    if (trend) {
+      trendCaption.textContent = t(`assessment.trend.${trend.bucket}`);
+      drawTrend(Chart, app, trend, charts, boxes.trend);
+    }
+    drawRanking(Chart, app, result, charts, boxes.ranking, by);
   };
-  for (const button of byButtons) {
-    button.addEventListener("click", () => {
-      by = button.dataset.by;
-      for (const b of byButtons) b.setAttribute("aria-pressed", String(b === button));
-      redrawCharts();
-    });
-  }
 
   const drawTable = () => {
     const table = figureTable(app, result, state, (key) => {
@@ -295,9 +349,10 @@ export async function mount(root, params, app) {
     history.replaceState(null, "", assessmentHash(state));
     error.textContent = "";
     body.replaceChildren(h("p", { class: "loading" }, t("assessment.loading")));
-    let answer;
+    let answers;
     try {
-      answer = await authed(`/api/v1/stats/cases?${statsQuery(state)}`);
+      answers = await Promise.all([authed(`/api/v1/stats/cases?${statsQuery(state)}`),
+        authed(`/api/v1/stats/cases/trend?${trendQuery(state)}`)]);
     } catch (failure) {
       if (unmounted || isStale()) return;
       offline.show(isNetworkFailure(failure));
@@ -307,9 +362,11 @@ export async function mount(root, params, app) {
     }
     if (unmounted || isStale()) return;
     offline.show(!navigator.onLine);
-    result = answer;
+    [result, trend] = answers;
     if (!state.region_id) known.set(result.region.region_id, { ...known.get(result.region.region_id), top: true });
     remember(result);
+    if (sort.key && !result.columns.includes(sort.key)) sort = { key: "", dir: "desc" };
+    drawByButtons();
     drawTable();
     await Promise.all([drawCrumbs(), redrawCharts()]);
   });
@@ -328,12 +385,21 @@ export async function mount(root, params, app) {
   };
   from.addEventListener("change", onDate);
   to.addEventListener("change", onDate);
+  for (const button of groupButtons) {
+    button.addEventListener("click", () => {
+      state.group_by = button.dataset.group;
+      for (const b of groupButtons) b.setAttribute("aria-pressed", String(b === button));
+      load();
+    });
+  }
 
   const exportFile = (extension) => () => {
     if (!result) return;
-    const query = statsQuery({ ...state, region_id: result.region.region_id }, exportLanguage(app.language()));
+    const shown = { ...state, region_id: result.region.region_id, group_by: result.group_by };
+    const query = statsQuery(shown, exportLanguage(app.language()), sort);
+    const by = result.group_by === "region" ? "" : `-${result.group_by}`;
     download(`/api/v1/stats/cases.${extension}?${query}`,
-      `cases-${result.region.code}-${result.from}-${result.to}.${extension}`)
+      `cases-${result.region.code}${by}-${result.from}-${result.to}.${extension}`)
       .catch(() => { error.textContent = t("assessment.export_failed"); });
   };
   csvButton.addEventListener("click", exportFile("csv"));
@@ -347,6 +413,7 @@ export async function mount(root, params, app) {
       h("label", { for: "assessment-from" }, t("assessment.from")), from,
       h("label", { for: "assessment-to" }, t("assessment.to")), to,
       presets, csvButton, xlsxButton),
+    h("div", { class: "toolbar", role: "group", "aria-label": t("assessment.group_label"), id: "assessment-groups" }, groupButtons),
     crumbs, error, body, chartPart));
   const stopWatching = offline.watch(() => load());
   await load();
