@@ -65,7 +65,9 @@ class CaseActions(MethodView):
                                              "(`forbidden_action`).")
     @cases_blp.alt_response(409, description="Not possible in the case's current state "
                                              "(`invalid_transition`, with `status`), or too "
-                                             "late to reopen (`reopen_expired`).")
+                                             "late to reopen (`reopen_expired`), or the case "
+                                             "to merge into is no longer open "
+                                             "(`merge_target_not_open`).")
     def post(self, args, case_id: uuid.UUID):
         """Move the case: register, dispatch, handle, verify, send back, close… or merge a
         duplicate report into another open case of its category (`target_id`)."""
