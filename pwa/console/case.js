@@ -6,13 +6,15 @@ import { authed, authedAll } from "../app/api.js";
 import { actionBody, actionForm, describeStep, missingInput, timelineSteps } from "../app/cases.js";
 import { categoryName } from "../app/categories.js";
 import { errorMessage } from "../app/i18n.js";
+import { isNewer, onCaseChange } from "../app/live.js";
 import { MAX_PHOTOS, photoSource, shrinkPhoto, uploadPhoto } from "../app/photos.js";
 import * as store from "../app/store.js";
-import { h } from "../app/ui/dom.js";
+import { formatTime, h } from "../app/ui/dom.js";
+import { liveStatus } from "../app/ui/live-status.js";
 import { notificationBell } from "../app/ui/notification-bell.js";
+import { caseMap } from "../app/ui/case-map.js";
 import { statusChip } from "../app/ui/status-chip.js";
 import { departmentsById, hasConsole, holderText } from "./cases.js";
-import { caseMap } from "../app/ui/case-map.js";
 
 function fullTime(iso, lang) {
   if (!iso) return "";
@@ -65,6 +67,8 @@ function facts(app, c, names) {
         `${t(`case.step.${c.step}`)} · ${c.step_deadline_at ? fullTime(c.step_deadline_at, lang) : "—"}`,
         c.step_overdue ? h("span", { class: "badge overdue" }, t("case.step_overdue")) : null)] : null,
     c.closed_at ? [h("dt", {}, t("case.closed_at")), h("dd", {}, fullTime(c.closed_at, lang))] : null,
+    c.merged_into_id ? [h("dt", {}, t("case.merged_into")), h("dd", { id: "case-merged-into" },
+      h("a", { href: `#/console/cases/${c.merged_into_id}`, class: "case-code" }, c.merged_into_code || c.merged_into_id))] : null,
     h("dt", {}, t("report.location")), h("dd", { id: "case-location" },
       grid ? `${grid.name} · ` : "", t("report.at_plain", { lat: Number(c.lat).toFixed(5), lon: Number(c.lon).toFixed(5) })),
     h("dt", {}, t("report.description")), h("dd", { id: "case-description" }, c.description || t("reports.no_description")));
@@ -129,6 +133,58 @@ function afterPhotoPicker(t, required) {
   };
 }
 
+/**
+ * 疑似重复: open cases of the same category near this new report, and a Merge button for
+ * each; merging asks first (what happens, an optional note), Escape or Cancel goes back.
+ */
+function duplicatesPanel(app, c, onMerged) {
+  const { t } = app;
+  const lang = app.language();
+  const confirmBox = h("div", { id: "dup-confirm-box" });
+  const ask = (dup, opener) => {
+    const error = h("p", { class: "error", id: "dup-error", role: "alert" });
+    const note = h("textarea", { id: "dup-note", rows: 2, maxlength: 2000 });
+    const yes = h("button", { type: "button", class: "primary", id: "dup-confirm-yes" }, t("dup.confirm_yes"));
+    const no = h("button", { type: "button", class: "secondary", id: "dup-confirm-no" }, t("case.cancel"));
+    const back = () => { confirmBox.replaceChildren(); opener.focus(); };
+    const box = h("div", { class: "card dup-confirm", id: "dup-confirm", role: "group", "aria-labelledby": "dup-confirm-text" },
+      h("p", { id: "dup-confirm-text" }, t("dup.confirm", { code: dup.code })),
+      h("label", { for: "dup-note" }, t("case.note_optional")), note,
+      error, h("div", { class: "actions" }, yes, no));
+    box.addEventListener("keydown", (e) => { if (e.key === "Escape") back(); });
+    no.addEventListener("click", back);
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      error.replaceChildren();
+      try {
+        const body = { action: "merge", target_id: dup.id, ...(note.value.trim() ? { note: note.value.trim() } : {}) };
+        onMerged(await authed(`/api/v1/cases/${c.id}/actions`, { method: "POST", body }), dup);
+      } catch (failure) {
+        yes.disabled = false;
+        error.textContent = errorMessage(failure);
+      }
+    });
+    confirmBox.replaceChildren(box);
+    yes.focus();
+  };
+  const items = (c.possible_duplicates || []).map((dup) => {
+    const merge = h("button", { type: "button", class: "inline", id: `dup-merge-${dup.id}`, dataset: { id: dup.id } },
+      t("dup.merge", { code: dup.code }));
+    merge.addEventListener("click", () => ask(dup, merge));
+    return h("li", { class: "dup-item", dataset: { id: dup.id } },
+      h("a", { href: `#/console/cases/${dup.id}`, class: "case-code" }, dup.code), " ",
+      statusChip(t, dup.status), " ",
+      h("span", { class: "hint" }, t("dup.distance", { n: Math.round(dup.distance_m) }), " · ",
+        t("dup.reported", { time: formatTime(dup.reported_at, lang) })),
+      " ", merge);
+  });
+  return h("section", { class: "duplicates", id: "case-duplicates", "aria-labelledby": "dup-title" },
+    h("h2", { id: "dup-title" }, t("dup.title")),
+    h("p", { class: "hint" }, t("dup.hint")),
+    items.length ? h("ul", { class: "dup-list", id: "dup-list" }, items) : h("p", { class: "hint", id: "dup-none" }, t("dup.none")),
+    confirmBox);
+}
+
 /** The form of one action: only the fields it needs, its errors beside it. */
 function actionPanel(app, c, action, { departments, workers, onDone, onCancel }) {
   const { t } = app;
@@ -187,6 +243,35 @@ function actionPanel(app, c, action, { departments, workers, onDone, onCancel })
   return form;
 }
 
+/**
+ * When this case changes elsewhere: redrawn at once (focus kept) unless the user is filling
+ * in an action's form or typing, whose work must not be lost; then a note offers to refresh.
+ * A resync (events may have been missed) reads the case to see whether it changed.
+ */
+function liveRedraw(app, section, id, shown, load) {
+  return async (change) => {
+    let newer = shown() && isNewer(change, id, shown().version);
+    if (shown() && change.type === "resync") {
+      try {
+        newer = (await authed(`/api/v1/cases/${id}`)).version > shown().version;
+      } catch {
+        return;
+      }
+    }
+    if (!newer || !section.isConnected) return;
+    const focused = section.contains(document.activeElement) ? document.activeElement : null;
+    if (section.querySelector("#case-action-form, #dup-confirm") || focused?.matches("textarea, input, select")) {
+      const refresh = h("button", { type: "button", class: "inline", id: "case-live-refresh" }, app.t("live.refresh"));
+      refresh.addEventListener("click", () => load());
+      section.querySelector("#case-announce")?.replaceChildren(
+        h("span", { class: "case-changed", id: "case-changed" }, app.t("live.case_changed"), " ", refresh));
+      return;
+    }
+    await load();
+    if (focused?.id) document.getElementById(focused.id)?.focus();
+  };
+}
+
 export async function mount(root, { id }, app) {
   const { t } = app;
   const owner = app.owner();
@@ -200,8 +285,11 @@ export async function mount(root, { id }, app) {
     regions: new Map(regions.map((r) => [r.id, r])), departments, workers: new Map() };
   let held = [];  // thumbnails to release on the next render
   let workers = null;
+  let current = null;  // the case as shown
+  const live = liveStatus(app);
 
   const render = async (c, { announce = "" } = {}) => {
+    current = c;
     if (hasConsole(user) && workers === null && (c.actions.includes("dispatch") || c.assignee_id)) {
       workers = await gridWorkers(c);
       names.workers = new Map(workers.map((w) => [w.id, w]));
@@ -211,9 +299,16 @@ export async function mount(root, { id }, app) {
     const photos = thumbnails(app, c.photos || [], { id: "case-photos-before", alt: "report.photo_alt", caseId: c.id });
     const after = thumbnails(app, c.after_photos || [], { id: "case-photos-after", alt: "case.after_photo_alt", caseId: c.id });
     held.push(photos, after);
+    const where = caseMap(c, names.regions.get(c.grid_id), t("case.map_label"));
+    held.push(where);
     const panel = h("div", { id: "case-action-panel" });
+    // A merge needs the case it goes into: it is taken from the duplicates panel.
+    const shown = c.actions.filter((action) => action !== "merge");
+    const duplicates = c.actions.includes("merge")
+      ? duplicatesPanel(app, c, (answer, dup) => render(answer, { announce: t("dup.merged", { code: dup.code }) }))
+      : null;
     const buttons = h("div", { class: "toolbar case-actions", id: "case-actions", role: "group", "aria-label": t("case.actions") },
-      c.actions.length ? c.actions.map((action) => h("button", { type: "button", class: "inline", id: `case-do-${action}`,
+      shown.length ? shown.map((action) => h("button", { type: "button", class: "inline", id: `case-do-${action}`,
         dataset: { action } }, t(`case.action.${action}`)))
         : h("p", { class: "hint", id: "case-no-actions" }, t("case.no_actions")));
     for (const button of buttons.querySelectorAll("button")) {
@@ -230,21 +325,24 @@ export async function mount(root, { id }, app) {
     }
     const title = h("h1", { id: "case-title", tabindex: "-1" }, c.code || t("reports.no_code"), " ", statusChip(t, c.status));
     section.replaceChildren(
-      h("div", { class: "console-head" }, title, bell.element,
+      h("div", { class: "console-head" }, title, live.element, bell.element,
         h("a", { class: "button secondary", href: "#/console/cases", id: "case-back" }, t("cases.title")),
         hasConsole(user) ? h("a", { class: "button secondary", href: "#/console" }, t("console.title")) : null),
       h("p", { class: "hint", id: "case-announce", role: "status" }, announce),
       h("div", { class: "case-layout" },
         h("div", { class: "case-main" },
           facts(app, c, names),
+          where.element,
           h("h2", {}, t("report.photos_saved")),
           (c.photos || []).length ? photos.element : h("p", { class: "hint" }, t("report.no_photos")),
           h("h2", {}, t("case.after_photos")),
           (c.after_photos || []).length ? after.element : h("p", { class: "hint", id: "case-no-after" }, t("case.no_after_photos"))),
         h("div", { class: "case-side" },
           h("h2", {}, t("case.actions")), buttons, panel,
+          duplicates,
           h("h2", { id: "case-timeline-title" }, t("report.timeline")),
           timeline(app, c, held))));
+    where.draw();
     if (announce) title.focus();
   };
 
@@ -259,9 +357,6 @@ export async function mount(root, { id }, app) {
     }
   };
   await load();
-  return () => { held.forEach((shown) => shown.release()); bell.stop(); };
+  const offLive = onCaseChange(liveRedraw(app, section, id, () => current, load));
+  return () => { held.forEach((shown) => shown.release()); bell.stop(); live.stop(); offLive(); };
 }
-    const where = caseMap(c, names.regions.get(c.grid_id), t("case.map_label"));
-    held.push(where);
-          where.element,
-    where.draw();

@@ -3,7 +3,10 @@
 import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import * as store from "../app/store.js";
+import { onCaseChange } from "../app/live.js";
+import { syncSoon } from "../app/scheduler.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
+import { liveStatus } from "../app/ui/live-status.js";
 import { notificationBell } from "../app/ui/notification-bell.js";
 import { signOutButton } from "../app/ui/sign-out.js";
 import { hasConsole } from "./cases.js";
@@ -59,15 +62,16 @@ export async function mount(root, _params, app) {
   // change, so that a refusal said by an item, and the keyboard's focus, stay put.
   // The head is drawn once, outside both, so the bell's open list survives a sync.
   const bell = notificationBell(app, { where: "console" });
+  const live = liveStatus(app);
   const head = h("div", { class: "console-head" }, h("h1", {}, t("console.title")),
-    bell.element,
+    live.element, bell.element,
     h("a", { class: "button secondary", href: "#/console/cases", id: "to-cases" },
       t("console.case_list")),
+    h("a", { class: "button secondary", href: "#/console/map", id: "to-map" }, t("console.map")),
     h("a", { class: "button secondary", href: "#/console/attendance", id: "to-attendance" },
       t("console.attendance")),
     h("a", { class: "button secondary", href: "#/console/tracks", id: "to-tracks" },
       t("console.tracks")),
-    h("a", { class: "button secondary", href: "#/console/map", id: "to-map" }, t("console.map")),
     h("a", { class: "button secondary", href: "#/console/posts", id: "to-posts" },
       t("console.posts")),
     h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },
@@ -107,7 +111,7 @@ export async function mount(root, _params, app) {
           .map((k) => h("th", { scope: "col" }, t(`console.col.${k}`))))),
         h("tbody", {}, reports.length ? null : h("tr", {}, h("td", { colspan: 6, class: "hint" },
           t("console.no_cases"))), reports.map((r) => h("tr", { class: r.deadline_at && r.deadline_at < now
-          && !["closed", "cancelled"].includes(r.status) ? "overdue" : "" },
+          && !["closed", "cancelled", "merged"].includes(r.status) ? "overdue" : "" },
         h("td", {}, h("a", { href: `#/reports/${r.id}` }, r.code || t("reports.no_code"))),
         h("td", {}, r.description || ""),
         h("td", { class: "count" }, String((r.photos || []).length)),
@@ -119,5 +123,7 @@ export async function mount(root, _params, app) {
   // A sync that landed while the first render was reading is drawn now.
   const off = app.onChange(render);
   render();
-  return () => { off(); bell.stop(); };
+  // A case changed elsewhere: sync now, and the synced store redraws the list.
+  const offLive = onCaseChange(() => syncSoon());
+  return () => { off(); bell.stop(); live.stop(); offLive(); };
 }
