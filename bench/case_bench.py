@@ -9,13 +9,15 @@ console runs is timed 20 times through the services (no HTTP), p50 and p95 print
 the goal of 500 ms: assessment for the whole city for a year and for one street for a month,
 the case list's first page with filters for the city's supervisor, and a case action.
 The query plans of the two heaviest reads (EXPLAIN ANALYZE on PostgreSQL) are printed too.
-The one map's "cases in view" is not measured: the map is not built yet.
+The one map's "cases in view" (backend/map) at city and street zoom is timed too, with the
+plans of the statements it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import random
 import statistics
 import sys
@@ -43,7 +45,7 @@ from backend.incidents.services import add_category  # noqa: E402
 from backend.regions.importer import import_regions, read_features  # noqa: E402
 from backend.regions.models import Region  # noqa: E402
 from backend.regions.synthetic import synthesize_city, write_feature_collection  # noqa: E402
-from backend.stats.services import case_figures  # noqa: E402
+from backend.stats.services import case_figures, case_trend  # noqa: E402
 
 GOAL_MS = 500
 RUNS = 20
@@ -65,7 +67,9 @@ def build(cases_count: int, geojson: str) -> dict:
         add_category(code=code, name=code, time_limit_h=hours, parent_code=code.split(".")[0])
     departments = [add_department(code=f"D{i}", name=f"部门{i}").id for i in range(6)]
     db.session.commit()
-    grids = db.session.execute(sa.select(Region.id, Region.path).where(Region.level == "grid")).all()
+    grids = db.session.execute(sa.select(
+        Region.id, Region.path, Region.min_lat, Region.max_lat, Region.min_lon, Region.max_lon)
+        .where(Region.level == "grid")).all()
     city = db.session.scalar(sa.select(Region).where(Region.level == "city"))
     street = db.session.scalar(sa.select(Region).where(Region.level == "street").limit(1))
     people = {name: add_account(username=name, password="bench password 1", roles=[role],
@@ -82,6 +86,7 @@ def build(cases_count: int, geojson: str) -> dict:
     now = datetime.now(UTC)
     started = time.perf_counter()
     table, batch, written = Report.__table__, [], 0
+    facts_rng = random.Random(18)  # its own stream: the cases above stay the same
     street_grids = [g for g in grids if g.path.startswith(street.path)]
     for n in range(cases_count):
         grid = rng.choice(street_grids) if rng.random() < 0.02 else rng.choice(grids)
@@ -101,11 +106,16 @@ def build(cases_count: int, geojson: str) -> dict:
         batch.append({
             "id": uuid.uuid4(), "version": 1, "created_at": reported, "updated_at": closed_at or reported,
             "deleted": False, "field_clock": {}, "scope_path": grid.path, "category": category,
-            "description": "", "lat": 35.0, "lon": 118.3, "photos": [], "after_photos": [],
+            "description": "", "photos": [], "after_photos": [],
+            # Somewhere in the grid's box: the one map bins cases by where they are.
+            "lat": rng.uniform(grid.min_lat, grid.max_lat),
+            "lon": rng.uniform(grid.min_lon, grid.max_lon),
             "reported_at": reported, "code": f"B{n:09d}", "grid_id": grid.id, "status": status,
             "deadline_at": deadline, "reporter_id": people["worker"].id, "note": "", "timeline": [],
             "tier": "street", "department_id": rng.choice(departments) if dispatched else None,
-            "assignee_id": None, "closed_at": closed_at, "location_adjusted": False})
+            "assignee_id": None, "closed_at": closed_at, "location_adjusted": False,
+            **loop_facts(facts_rng, status, dispatched, reported, closed_at or now,
+                         people["worker"].id)})
         if len(batch) == 10_000:
             db.session.execute(sa.insert(table), batch)
             db.session.commit()
@@ -116,11 +126,31 @@ def build(cases_count: int, geojson: str) -> dict:
         db.session.commit()
         written += len(batch)
     if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            conn.execute(sa.text("ANALYZE reports"))
-            conn.commit()
+        # The steady state autovacuum keeps: statistics, and a visibility map that lets
+        # index-only scans skip the table.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE reports"))
     log(f"  cases: {written:,} written in {time.perf_counter() - started:.1f} s")
     return {"people": people, "city": city, "street": street, "now": now}
+
+
+def loop_facts(rng: random.Random, status: str, dispatched: bool, reported: datetime,
+               until: datetime, worker_id: uuid.UUID) -> dict:
+    """What the loop left on a case for the assessment: a third of the cancelled ones are
+    duplicates merged instead; a dispatched case's dispatch and handling times, a tenth
+    sent back, a fifth dispatched back to the grid worker; feedback on most closed ones."""
+    span = until - reported
+    handled = dispatched and status in ("handled", "verified", "closed")
+    facts = {"dispatched_at": reported + span * rng.uniform(0.05, 0.2) if dispatched else None,
+             "handled_at": reported + span * rng.uniform(0.3, 0.95) if handled else None,
+             "send_backs": rng.choice((1, 1, 2)) if handled and rng.random() < 0.1 else 0,
+             "satisfaction": (("satisfied" if rng.random() < 0.8 else "unsatisfied")
+                              if status == "closed" and rng.random() < 0.6 else None)}
+    if status == "cancelled" and rng.random() < 1 / 3:
+        facts["status"] = "merged"
+    if dispatched and rng.random() < 0.2:
+        facts |= {"department_id": None, "assignee_id": worker_id}
+    return facts
 
 
 def timed(label: str, run) -> tuple[float, float]:
@@ -147,6 +177,7 @@ def measure(world: dict) -> None:
     timed("assessment: one street, one month", lambda _: case_figures(
         RegionScope(path_prefix=world["street"].path), region_id=world["street"].id,
         start=today - timedelta(days=29), end=today))
+    measure_stats(world, today)
     district = db.session.scalar(sa.select(Region).where(Region.level == "district").limit(1))
     timed("case list: first page, open + overdue, one district", lambda _: cases.list_cases(
         city_boss, status=["registered", "dispatched", "handled"], overdue=True,
@@ -161,17 +192,143 @@ def measure(world: dict) -> None:
     else:
         timed("case action: register (street supervisor)", lambda i: cases.act(
             street_boss, waiting[i], "register"))
+    measure_map(world, city_boss, street_boss)
     if db.engine.dialect.name == "postgresql":
         explain(world)
 
 
+# The console's map on a 1440×900 screen: about 1200 × 800 pixels of map.
+MAP_PX = (1200, 800)
+
+
+def view_of(lat: float, lon: float, zoom: int) -> list[float]:
+    """The box a MAP_PX map shows around (lat, lon) at a zoom (Web Mercator, near enough)."""
+    width = MAP_PX[0] / 256 * 360 / 2 ** zoom
+    height = MAP_PX[1] / 256 * 360 / 2 ** zoom * math.cos(math.radians(lat))
+    return [lon - width / 2, lat - height / 2, lon + width / 2, lat + height / 2]
+
+
+def map_views(world: dict) -> dict[str, tuple]:
+    """(bbox, zoom) of the whole city at the zoom that fits it, and of a street at zoom 15."""
+    city, street = world["city"], world["street"]
+    zoom = math.floor(math.log2(MAP_PX[0] / 256 * 360 / (city.max_lon - city.min_lon)))
+    centre = ((city.min_lat + city.max_lat) / 2, (city.min_lon + city.max_lon) / 2)
+    street_centre = ((street.min_lat + street.max_lat) / 2, (street.min_lon + street.max_lon) / 2)
+    return {"city": (view_of(*centre, zoom), zoom), "street": (view_of(*street_centre, 15), 15)}
+
+
+def measure_map(world: dict, city_boss, street_boss) -> None:
+    """The one map's cases in view (backend/map) at city and street zoom: a year of them."""
+    from backend.map.services import cases_in_view
+
+    views = map_views(world)
+    since = world["now"].date() - timedelta(days=364)
+    shapes = {}
+    for label, user, view, filters in (
+            ("city zoom, a year (city supervisor)", city_boss, "city", {"start": since}),
+            ("city zoom, open cases (city supervisor)", city_boss, "city",
+             {"status": ["reported", "registered", "dispatched", "handled", "verified"]}),
+            ("street zoom, a year (city supervisor)", city_boss, "street", {"start": since}),
+            ("street zoom, a year (street supervisor)", street_boss, "street", {"start": since}),
+            ("street zoom, overdue (city supervisor)", city_boss, "street", {"overdue": True})):
+        bbox, zoom = views[view]
+        answer = cases_in_view(user, bbox=bbox, zoom=zoom, **filters)
+        shapes[label] = (f"{answer['total']:,} cases as {len(answer['clusters']) or len(answer['points']):,} "
+                         f"{answer['mode']} at zoom {zoom}")
+        timed(f"map: {label}", lambda _, u=user, b=bbox, z=zoom, f=filters: cases_in_view(
+            u, bbox=b, zoom=z, **f))
+    for label, shape in shapes.items():
+        log(f"    {label}: {shape}")
+
+
+def explain_map(world: dict) -> None:
+    """The plans of the statements the one map runs for a city-zoom and a street-zoom view."""
+    from backend.map.services import cases_in_view
+
+    views = map_views(world)
+    city_boss = db.session.merge(world["people"]["city"])
+    since = world["now"].date() - timedelta(days=364)
+    for label, view in (("city zoom, a year", "city"), ("street zoom, a year", "street")):
+        statements = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany, found=statements):
+            if statement.lstrip().upper().startswith("SELECT") and "reports" in statement:
+                found.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            bbox, zoom = views[view]
+            cases_in_view(city_boss, bbox=bbox, zoom=zoom, start=since)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        for n, (statement, parameters) in enumerate(statements, 1):
+            plan = db.session.connection().exec_driver_sql(
+                "EXPLAIN ANALYZE " + statement, parameters).scalars().all()
+            log(f"\n  EXPLAIN ANALYZE — map, {label}, statement {n} of {len(statements)}:")
+            for line in plan:
+                log(f"    {line}")
+        db.session.rollback()
+
+
+def stats_reads(world: dict, today) -> dict:
+    """The assessment's other reads: per grid worker, per department, and the trend."""
+    city, street = RegionScope(everything=True), RegionScope(path_prefix=world["street"].path)
+    year, month = today - timedelta(days=364), today - timedelta(days=29)
+    return {
+        "whole city, one year, per grid worker": lambda: case_figures(
+            city, start=year, end=today, group_by="worker"),
+        "whole city, one year, per department": lambda: case_figures(
+            city, start=year, end=today, group_by="department"),
+        "whole city, one year, trend by month": lambda: case_trend(
+            city, start=year, end=today, bucket="month"),
+        "one street, one month, per department": lambda: case_figures(
+            street, region_id=world["street"].id, start=month, end=today, group_by="department"),
+        "one street, one month, trend by day": lambda: case_trend(
+            street, region_id=world["street"].id, start=month, end=today, bucket="day"),
+    }
+
+
+def measure_stats(world: dict, today) -> None:
+    for label, read in stats_reads(world, today).items():
+        timed(f"assessment: {label}", lambda _, read=read: read())
+
+
+def explain_stats(world: dict) -> None:
+    """The plans of the statements the assessment runs: the city's year per district, and
+    the street's month per community (where the covering index serves)."""
+    today = world["now"].date()
+    reads = {
+        "whole city, one year": lambda: case_figures(
+            RegionScope(everything=True), start=today - timedelta(days=364), end=today),
+        "one street, one month": lambda: case_figures(
+            RegionScope(path_prefix=world["street"].path), region_id=world["street"].id,
+            start=today - timedelta(days=29), end=today),
+    }
+    for label, read in reads.items():
+        statements = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany, found=statements):
+            if statement.lstrip().upper().startswith("SELECT") and "FROM reports" in statement:
+                found.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            read()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        for statement, parameters in statements:
+            plan = db.session.connection().exec_driver_sql(
+                "EXPLAIN ANALYZE " + statement, parameters).scalars().all()
+            log(f"\n  EXPLAIN ANALYZE — assessment, {label}:")
+            for line in plan:
+                log(f"    {line}")
+        db.session.rollback()
+
+
 def explain(world: dict) -> None:
-    """The plans behind the two heaviest reads, as the database ran them."""
+    """The plans behind the heaviest reads, as the database ran them."""
+    explain_stats(world)
     statements = {
-        "assessment, whole city, a year": sa.text(
-            "SELECT substr(scope_path, 1, :n) AS unit, count(*) FROM reports "
-            "WHERE deleted IS false AND scope_path LIKE :prefix AND reported_at >= :since "
-            "GROUP BY unit"),
         "case list, district, open and overdue": sa.text(
             "SELECT * FROM reports WHERE deleted IS false AND scope_path LIKE :district "
             "AND status IN ('registered','dispatched','handled') AND deadline_at < now() "
@@ -186,6 +343,7 @@ def explain(world: dict) -> None:
         for line in plan:
             log(f"    {line}")
     db.session.rollback()
+    explain_map(world)
 
 
 def run(url: str, label: str, cases_count: int, geojson: str) -> None:
