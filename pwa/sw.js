@@ -13,6 +13,8 @@ const SHELL = [
   "/app/main.js",
   "/app/api.js",
   "/app/backoff.js",
+  "/app/live.js",
+  "/app/ui/live-status.js",
   "/app/fence.js",
   "/app/geo.js",
   "/app/i18n.js",
@@ -38,9 +40,9 @@ const SHELL = [
   "/app/ui/track-map.js",
   "/app/ui/category-picker.js",
   "/app/ui/pin-map.js",
+  "/app/ui/case-map.js",
   "/app/ui/report-photos.js",
   "/app/ui/status-chip.js",
-  "/app/ui/case-map.js",
   "/app/ui/notification-bell.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
@@ -70,9 +72,9 @@ const SHELL = [
   "/console/cases.js",
   "/console/case.js",
   "/console/assessment.js",
+  "/console/map.js",
 ];
 
-  "/console/map.js",
 self.addEventListener("install", (event) => {
   // `reload` skips the HTTP cache: the shell we keep is exactly this version's.
   event.waitUntil(caches.open(CACHE).then((cache) =>

@@ -16,8 +16,9 @@ export class ApiError extends Error {
 export class SessionExpired extends ApiError {}
 
 // `gzip: true` sends a large JSON body gzipped (shrink.js jsonBody), for the sync push.
-async function request(path, { method = "GET", body, headers = {}, token, raw = false, gzip = false } = {}) {
-  const init = { method, headers: { ...headers } };
+// `signal` aborts it (a live stream being closed).
+async function request(path, { method = "GET", body, headers = {}, token, raw = false, gzip = false, signal } = {}) {
+  const init = { method, headers: { ...headers }, signal };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body instanceof Blob) init.body = body;
   else if (body !== undefined) {

@@ -200,6 +200,9 @@ def _load_demo_city(tmp: Path) -> tuple[Flask, Path, Path]:
         "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_TIME_COST": 1,
         "DEMO_PASSWORD": DEMO_PASSWORD, "DEMO_MODE": True,
         "BLOB_STORAGE_PATH": str(blobs),
+        # A console's live stream is a request in flight until a write finds its browser
+        # gone: a beat every half second ends it soon after the test's contexts close.
+        "LIVE_HEARTBEAT_S": 0.5,
     })
     with app.app_context():
         flask_migrate.upgrade()

@@ -115,6 +115,9 @@ def test_a_case_goes_round_the_loop_from_the_street_to_a_department_and_back(
     expect(clerk.locator("#to-attendance, #to-tracks, #to-posts")).to_have_count(0)
     clerk.locator("#cases-table tbody tr", has_text=code).locator("a").click()
     expect(clerk.locator("#case-actions button")).to_have_text(["处置"])
+    # Meanwhile street1 opens 派遣 again (to send it elsewhere), and leaves the form open.
+    page.click("#case-do-dispatch")
+    expect(page.locator("#case-action-form[data-action='dispatch']")).to_be_visible()
     act(clerk, "handle")
     expect(clerk.locator("#case-action-error")).to_have_text(ZH_ERRORS["note_required"])
     expect(clerk.locator("#case-note")).to_be_focused()
@@ -127,8 +130,11 @@ def test_a_case_goes_round_the_loop_from_the_street_to_a_department_and_back(
     expect(clerk.locator("#case-no-actions")).to_be_visible()
     assert len(stored_case(live_server, rid).after_photos) == 1
 
-    # street1's page is stale: dispatching again is refused by the server, beside the form.
-    act(page, "dispatch", department="住建局")
+    # street1's open form is stale: the live note says the case changed (the form is kept),
+    # and sending it anyway is refused by the server, beside the form.
+    expect(page.locator("#case-changed")).to_be_visible()
+    page.select_option("#case-target", label="住建局")
+    page.click("#case-action-submit")
     error = page.locator("#case-action-error")
     expect(error).to_contain_text(ZH_ERRORS["invalid_transition"])
     expect(error).to_contain_text("案件当前为「已处置」")

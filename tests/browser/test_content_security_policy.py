@@ -4,6 +4,7 @@ no inline script or style attribute, no eval, nothing from another origin."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -41,8 +42,33 @@ document.addEventListener("securitypolicyviolation", (e) => window.__cspViolatio
 
 
 def _settle(page: Page) -> None:
-    page.wait_for_load_state("networkidle")
+    """Loaded, and no request in flight for 500 ms. Not "networkidle": a console page keeps
+    its live stream (GET /api/v1/live) open for minutes, so that never comes."""
+    page.wait_for_load_state("load")
+    quiet_since, deadline = time.monotonic(), time.monotonic() + 30
+    while time.monotonic() - quiet_since < 0.5:
+        page.wait_for_timeout(50)
+        if page.context.in_flight["n"] > 0:
+            quiet_since = time.monotonic()
+        assert time.monotonic() < deadline, "requests still in flight after 30 s"
     page.wait_for_timeout(300)  # maps and their tiles of vectors draw after the data
+
+
+def _track_requests(context) -> None:
+    """context.in_flight["n"]: its requests not yet finished, the live stream aside."""
+    flight = {"n": 0}
+    counted = lambda request: not request.url.split("?")[0].endswith("/api/v1/live")  # noqa: E731
+
+    def started(request) -> None:
+        flight["n"] += counted(request)
+
+    def ended(request) -> None:
+        flight["n"] -= counted(request)
+
+    context.on("request", started)
+    context.on("requestfinished", ended)
+    context.on("requestfailed", ended)
+    context.in_flight = flight
 
 
 def _violations(page: Page) -> list[str]:
@@ -51,8 +77,10 @@ def _violations(page: Page) -> list[str]:
 
 def _context(browser: Browser, base_url: str, size: dict):
     # Not the suite's usual context, which bypasses the policy for Playwright's sake.
-    return browser.new_context(base_url=base_url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                               permissions=["geolocation"], geolocation=IN_GRID, **size)
+    context = browser.new_context(base_url=base_url, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  permissions=["geolocation"], geolocation=IN_GRID, **size)
+    _track_requests(context)
+    return context
 
 
 def test_the_sign_in_page_loads_with_nothing_blocked(browser: Browser, base_url: str):
