@@ -171,3 +171,50 @@ export function refusedCases(error, codesById = new Map()) {
     id: r.id, code: codesById.get(r.id) || r.id, error: { code: r.code, ...r },
   }));
 }
+
+const OPEN = new Set(["reported", "registered", "dispatched", "handled", "verified"]);
+const IN_HAND = ["registered", "dispatched", "handled", "verified"];
+export const LATE_SHOWN = 20;
+
+/**
+ * The command centre's home from the synced store (so it works offline): counts a
+ * supervisor reads at a glance, the reports waiting to be registered (newest first, all of
+ * them: the street's inbox), and the open cases that are late — past the whole case's
+ * deadline, or past the current step's — most overdue first, at most LATE_SHOWN.
+ * `now` is an ISO time; `today` the city's date (YYYY-MM-DD) of reports counted as new.
+ */
+export function consoleDigest(reports, now, today, dayOf) {
+  const open = reports.filter((r) => OPEN.has(r.status || "reported"));
+  const isLate = (r) => Boolean(r.deadline_at && r.deadline_at < now);
+  const isStepLate = (r) => Boolean(r.step_deadline_at && r.step_deadline_at < now);
+  const waiting = open.filter((r) => (r.status || "reported") === "reported")
+    .sort((a, b) => (a.reported_at < b.reported_at ? 1 : a.reported_at > b.reported_at ? -1 : 0));
+  // Late first by how late the case is as a whole, then by its step.
+  const lateness = (r) => (isLate(r) ? r.deadline_at : `~${r.step_deadline_at}`);
+  const late = open.filter((r) => isLate(r) || isStepLate(r))
+    .sort((a, b) => (lateness(a) < lateness(b) ? -1 : lateness(a) > lateness(b) ? 1 : 0));
+  return {
+    counts: {
+      waiting: waiting.length,
+      in_hand: open.filter((r) => IN_HAND.includes(r.status)).length,
+      overdue: open.filter(isLate).length,
+      step_overdue: open.filter((r) => !isLate(r) && isStepLate(r)).length,
+      today: reports.filter((r) => r.reported_at && dayOf(r.reported_at) === today).length,
+      all: reports.length,
+    },
+    waiting,
+    late: late.slice(0, LATE_SHOWN),
+    lateTotal: late.length,
+    isLate,
+  };
+}
+
+/** Where each count of the home leads: the case list with its filter (null: no filter). */
+export const DIGEST_LINKS = {
+  waiting: casesHash({ status: ["reported"] }),
+  in_hand: casesHash({ status: IN_HAND }),
+  overdue: casesHash({ overdue: true }),
+  step_overdue: null,
+  today: null,
+  all: casesHash({}),
+};

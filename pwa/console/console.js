@@ -1,10 +1,12 @@
-// The supervisor's console (desktop): cases in my region from the synced store, and the
-// sync conflicts waiting for review (online).
+// The supervisor's console (desktop): at a glance, from the synced store (so offline too),
+// the counts of my region's cases, the reports waiting to be registered and the late
+// cases; and the sync conflicts waiting for review (online).
 import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import * as store from "../app/store.js";
 import { onCaseChange } from "../app/live.js";
 import { syncSoon } from "../app/scheduler.js";
+import { consoleDigest, DIGEST_LINKS } from "../app/cases.js";
 import { formatTime, h, latestOnly } from "../app/ui/dom.js";
 import { liveStatus } from "../app/ui/live-status.js";
 import { notificationBell } from "../app/ui/notification-bell.js";
@@ -49,6 +51,68 @@ function conflictItem(app, c, onResolved) {
         t("console.conflict_accept"))),
     error);
   return item;
+}
+
+// The home's day: the browser's own (the console is used in the city it watches).
+const localDay = (iso) => new Date(iso).toLocaleDateString("sv-SE");
+
+/** The counts at a glance, each leading to the case list filtered alike. */
+function digestCounts(app, counts) {
+  const { t } = app;
+  return h("ul", { class: "digest", id: "case-digest" }, Object.entries(counts).map(([key, n]) => {
+    const body = [h("strong", { class: "digest-count" }, String(n)), h("span", {}, t(`console.digest.${key}`))];
+    const late = (key === "overdue" || key === "step_overdue") && n > 0;
+    return h("li", { class: late ? "late" : "", dataset: { key } },
+      DIGEST_LINKS[key] ? h("a", { href: DIGEST_LINKS[key] }, body) : h("div", {}, body));
+  }));
+}
+
+/** A table of reports from the store; each opens its report page (which works offline). */
+function reportTable(app, id, caption, reports, { now, steps = false, empty }) {
+  const { t } = app;
+  const lang = app.language();
+  return h("table", { class: "table", id },
+    h("caption", { class: "sr-only" }, caption),
+    h("thead", {}, h("tr", {}, ["code", "description", "photos", "status", "reported_at", "deadline"]
+      .map((k) => h("th", { scope: "col" }, t(`console.col.${k}`))))),
+    h("tbody", {}, reports.length ? null : h("tr", {}, h("td", { colspan: 6, class: "hint" }, empty)),
+      reports.map((r) => {
+        // The late list shows a case late as a whole by its deadline, else by its step's.
+        const wholeLate = Boolean(r.deadline_at && r.deadline_at < now);
+        const due = steps && !wholeLate && r.step_deadline_at ? r.step_deadline_at : r.deadline_at;
+        const late = Boolean(due && due < now);
+        return h("tr", { class: late ? "overdue" : "", dataset: { id: r.id } },
+          h("td", {}, h("a", { href: `#/reports/${r.id}` }, r.code || t("reports.no_code"))),
+          h("td", {}, r.description || ""),
+          h("td", { class: "count" }, String((r.photos || []).length)),
+          h("td", {}, t(`status.${r.status || "reported"}`)),
+          h("td", {}, formatTime(r.reported_at, lang)),
+          h("td", { class: late ? "overdue" : "" }, formatTime(due, lang),
+            !late ? null : h("span", { class: "badge overdue" },
+              t(wholeLate ? "report.overdue" : "case.step_overdue"))));
+      })));
+}
+
+/** The home's case part: counts, the street's inbox (waiting to be registered), the late. */
+function digestParts(app, reports) {
+  const { t } = app;
+  const now = new Date().toISOString();
+  const digest = consoleDigest(reports, now, localDay(now), localDay);
+  return [
+    h("h2", {}, t("console.cases"), ` (${reports.length})`),
+    digestCounts(app, digest.counts),
+    h("h3", {}, t("console.waiting"), ` (${digest.waiting.length})`),
+    reportTable(app, "case-table", t("console.waiting"), digest.waiting,
+      { now, empty: t(reports.length ? "console.none_waiting" : "console.no_cases") }),
+    h("h3", {}, t("console.late"), ` (${digest.lateTotal})`),
+    reportTable(app, "late-table", t("console.late"), digest.late,
+      { now, steps: true, empty: t("console.none_late") }),
+    digest.lateTotal > digest.late.length
+      ? h("p", {}, h("a", { href: DIGEST_LINKS.overdue, id: "more-late" },
+        t("console.more_late", { n: digest.lateTotal - digest.late.length }))) : null,
+    h("p", {}, h("a", { class: "button secondary", href: DIGEST_LINKS.all, id: "all-cases" },
+      t("console.all_cases", { n: reports.length }))),
+  ];
 }
 
 export async function mount(root, _params, app) {
@@ -99,25 +163,9 @@ export async function mount(root, _params, app) {
   };
   const render = latestOnly(async (isStale) => {
     const [reports, open] = await Promise.all([store.view(app.owner(), "reports"), conflicts()]);
-    reports.sort((a, b) => (a.reported_at < b.reported_at ? 1 : -1));
-    const now = new Date().toISOString();
     if (isStale()) return;
     drawConflicts(open);
-    casesPart.replaceChildren(
-      h("h2", {}, t("console.cases"), ` (${reports.length})`),
-      h("table", { class: "table", id: "case-table" },
-        h("caption", { class: "sr-only" }, t("console.cases")),
-        h("thead", {}, h("tr", {}, ["code", "description", "photos", "status", "reported_at", "deadline"]
-          .map((k) => h("th", { scope: "col" }, t(`console.col.${k}`))))),
-        h("tbody", {}, reports.length ? null : h("tr", {}, h("td", { colspan: 6, class: "hint" },
-          t("console.no_cases"))), reports.map((r) => h("tr", { class: r.deadline_at && r.deadline_at < now
-          && !["closed", "cancelled", "merged"].includes(r.status) ? "overdue" : "" },
-        h("td", {}, h("a", { href: `#/reports/${r.id}` }, r.code || t("reports.no_code"))),
-        h("td", {}, r.description || ""),
-        h("td", { class: "count" }, String((r.photos || []).length)),
-        h("td", {}, t(`status.${r.status || "reported"}`)),
-        h("td", {}, formatTime(r.reported_at, app.language())),
-        h("td", {}, formatTime(r.deadline_at, app.language())))))));
+    casesPart.replaceChildren(...digestParts(app, reports).filter(Boolean));
   });
   await render();
   // A sync that landed while the first render was reading is drawn now.
