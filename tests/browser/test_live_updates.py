@@ -1,6 +1,6 @@
 """Live updates on the console (实时): the city's supervisor watches while the loop runs
-elsewhere — a grid worker's offline report arriving on sync, street1 registering and
-dispatching it to 城管局, dept1 handling it, street1 verifying and closing — and sees each
+elsewhere — a grid worker's offline report arriving on sync, street1 finding it on the one
+map, registering and dispatching it to 城管局, dept1 handling it, street1 verifying and closing — and sees each
 change on the case list and the case page without reloading. A half-typed note on a page
 whose case changes meanwhile is kept (a note offers to refresh). Then a citizen's report,
 closed by the city, shows as closed on the citizen's phone at its next sync."""
@@ -70,9 +70,14 @@ def test_the_command_centre_watches_the_loop_live(
     status = watcher.locator("#case-status")
     expect(status).to_have_text("已上报")
 
-    # street1 registers and dispatches on its own console; the watcher's page follows.
+    # street1 finds it on the one map (new reports only) and opens it there; registers and
+    # dispatches it on its own console; the watcher's page follows.
     others = desktop(browser, browser_context_args)
-    street = console_page(others, sign_in, "street1", f"/console/cases/{rid}")
+    street = console_page(others, sign_in, "street1", "/console/cases")
+    street.goto("/#/console/map")
+    street.check("#map-status-reported")
+    street.locator("#map-case-list a", has_text=code).click()
+    street.wait_for_url(f"**/#/console/cases/{rid}")
     act(street, "register")
     expect(status).to_have_text("已立案", timeout=10_000)
     act(street, "dispatch", department="城管局", note="请尽快修复")
