@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_compression(app)
     init_security_headers(app)
     init_live(app)
+    init_rollup(app)
     register_api(app)
     register_sync(app)
     register_cli(app)
@@ -153,6 +154,7 @@ def import_models() -> None:
     from backend.posts import models as _posts  # noqa: F401
     from backend.queue import models as _queue  # noqa: F401
     from backend.regions import models as _regions  # noqa: F401
+    from backend.stats import models as _stats  # noqa: F401
     from backend.sync_adapter import models as _sync  # noqa: F401
 
 
@@ -188,6 +190,13 @@ def init_live(app: Flask) -> None:
     from backend import live
 
     live.init_app(app)
+
+
+def init_rollup(app: Flask) -> None:
+    """The assessment's daily roll-up is settled in every transaction before it commits."""
+    from backend.stats import rollup
+
+    rollup.init_app()
 
 
 def register_api(app: Flask) -> None:
@@ -246,6 +255,7 @@ def register_cli(app: Flask) -> None:
     from backend.incidents.cli import cases_cli
     from backend.photos.cli import photos_cli
     from backend.regions.cli import regions_cli
+    from backend.stats import cli as _stats_cli  # noqa: F401 (adds `flask cases rebuild-rollup`)
     from backend.sync_adapter.cli import sync_cli
 
     app.cli.add_command(regions_cli)

@@ -53,18 +53,29 @@ def level_of_path(path: str | None) -> str | None:
 def visible_to(user) -> sa.ColumnElement[bool]:
     """The cases a user may see: a supervisor's or worker's region, a department's dispatched
     cases, one's own reports and cases dispatched back to oneself; admins see all."""
+    region_path, others = sight_of(user)
+    if region_path == "":
+        return sa.true()
+    if region_path is not None:
+        others = [_reports.c.scope_path.startswith(region_path, autoescape=True), *others]
+    return sa.or_(*others)
+
+
+def sight_of(user) -> tuple[str | None, list]:
+    """visible_to in two parts: the region subtree a user sees whole ("" for everything,
+    None for none) and the clauses of the cases they see besides (their own, those
+    dispatched to them or their department, those they follow)."""
     roles = user.role_names
     if ADMIN in roles:
-        return sa.true()
+        return "", []
     clauses = [_reports.c.reporter_id == user.id, _reports.c.assignee_id == user.id]
-    if roles & {SUPERVISOR, WORKER} and user.region is not None:
-        clauses.append(_reports.c.scope_path.startswith(user.region.path, autoescape=True))
     if DEPARTMENT in roles and user.department_id is not None:
         clauses.append(_reports.c.department_id == user.department_id)
     followed = followed_case_ids(user.id)
     if isinstance(followed, sa.Select) or followed:
         clauses.append(_reports.c.id.in_(followed))
-    return sa.or_(*clauses)
+    region = user.region.path if roles & {SUPERVISOR, WORKER} and user.region else None
+    return region, clauses
 
 
 # Beyond this many, the cases one follows are named by a subquery instead of a list.

@@ -55,7 +55,12 @@ class CasesInViewOut(ma.Schema):
     points = ma.fields.List(ma.fields.Nested(MapPointOut), required=True)
     clusters = ma.fields.List(ma.fields.Nested(MapClusterOut), required=True)
     cell_deg = ma.fields.List(ma.fields.Float(), metadata={
-        "description": "With clusters: a cell's width and height in degrees."})
+        "description": "With clusters by cell: a cell's width and height in degrees."})
+    cluster_by = ma.fields.String(validate=ma.validate.OneOf(["cell", "street"]), metadata={
+        "description": "With clusters: `cell`, a square grid sized by the zoom; or, zoomed "
+                       "out to 12 or less with no category or overdue filter, `street`, one "
+                       "cluster per street at its cases' mean position (from the daily "
+                       "roll-up)."})
 
 
 class WorkersArgs(ma.Schema):

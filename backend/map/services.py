@@ -26,11 +26,15 @@ from backend.incidents import cases, workflow
 from backend.incidents.models import Report
 from backend.patrol import services as patrol
 from backend.regions.models import Region
+from backend.stats import rollup
 
 _reports = Report.__table__
 # The width of a cluster's cell on the screen: a bit more than a cluster marker.
 CLUSTER_PX = 60
 TILE_PX = 256
+# At this zoom and below (a cell about 2 km wide and more), a view of many cases comes as a
+# cluster per street, counted from the daily roll-up instead of case by case.
+STREET_CLUSTERS_MAX_ZOOM = 12
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,12 @@ def cases_in_view(user, *, bbox: list[float], zoom: float, **filters) -> dict:
     few = sa.select(sa.literal(1)).select_from(_reports).where(*where).limit(limit + 1).subquery()
     if db.session.scalar(sa.select(sa.func.count()).select_from(few)) <= limit:
         return {"mode": "points", "zoom": zoom, **_points(where, now)}
-    return {"mode": "clusters", "zoom": zoom, **_clusters(where, now, zoom, box)}
+    if zoom <= STREET_CLUSTERS_MAX_ZOOM:
+        streets = _street_clusters(user, box, now, **filters)
+        if streets is not None:
+            return {"mode": "clusters", "zoom": zoom, "cluster_by": "street", **streets}
+    return {"mode": "clusters", "zoom": zoom, "cluster_by": "cell",
+            **_clusters(where, now, zoom, box)}
 
 
 def _points(where: list, now) -> dict:
@@ -155,6 +164,83 @@ def _clusters(where: list, now, zoom: float, box: BBox) -> dict:
                        for c in cells.values()), key=lambda c: -c["count"])
     return {"total": sum(c["count"] for c in clusters), "points": [], "clusters": clusters,
             "cell_deg": [width, height]}
+
+
+def _street_clusters(user, box: BBox, now, *, status: list[str] | None = None,
+                     overdue: bool | None = None, category: str | None = None,
+                     region_id: uuid.UUID | None = None, start: date | None = None,
+                     end: date | None = None) -> dict | None:
+    """Zoomed out, a cluster per street from the daily roll-up (backend/stats/rollup.py): its
+    cases' count by status and mean position, with those open and past their deadline
+    counted live; a street is in view when that mean position is. None when the roll-up
+    cannot answer: a category or overdue filter, a sight or region below street level, a
+    roll-up not built yet."""
+    if category or overdue is not None or not rollup.is_built():
+        return None
+    sight, besides = cases.sight_of(user)
+    region = db.session.get(Region, region_id) if region_id is not None else None
+    if region_id is not None and region is None:
+        return None
+    path = sight if region is None or sight is None else _narrower(sight, region.path)
+    if path is not None and len(path) > rollup.STREET_PATH_LENGTH:
+        return None
+    statuses = [s for s in workflow.STATUSES if not status or s in status]
+    filters = case_filters(user, status=status, region_id=region_id, start=start, end=end,
+                           now=now)
+    streets: dict[str, dict] = {}
+    if path is not None:
+        rollup.settle()  # this transaction's own changes, if it made any
+        columns = [f"{part}_{s}" for s in statuses for part in ("n", "lat", "lon")]
+        rows = rollup.rows_of(rollup.in_days(path, start, end),
+                              rollup.case_rollup.c.street_path, columns)
+        for street, row in rows.items():
+            for s in statuses:
+                _add(streets, street, s, row[f"n_{s}"], row[f"lat_{s}"], row[f"lon_{s}"])
+    if besides:
+        # What the sight holds besides its region (one's own reports, cases dispatched to
+        # oneself or one's department, cases followed): counted live, by their own indexes.
+        outside = [] if path is None else [sa.not_(_reports.c.scope_path.startswith(
+            path, autoescape=True))]
+        street = rollup.street_key(_reports.c.scope_path)
+        for r in db.session.execute(sa.select(
+                street.label("street"), _reports.c.status, sa.func.count().label("n"),
+                sa.func.sum(_reports.c.lat).label("lat"), sa.func.sum(_reports.c.lon).label("lon"))
+                .where(sa.or_(*besides), *filters, *outside).group_by(street, _reports.c.status)):
+            _add(streets, r.street, r.status, r.n, r.lat, r.lon)
+    late = rollup.street_key(_reports.c.scope_path)
+    for street, n in db.session.execute(sa.select(late, sa.func.count()).where(
+            *filters, _is_late(now)).group_by(late)):
+        if street in streets:
+            streets[street]["overdue"] = n
+    clusters = []
+    for cell in streets.values():
+        if not cell["count"]:
+            continue
+        lat, lon = cell["lat"] / cell["count"], cell["lon"] / cell["count"]
+        if box.south <= lat <= box.north and box.west <= lon <= box.east:
+            clusters.append({**cell, "lat": lat, "lon": lon})
+    clusters.sort(key=lambda c: -c["count"])
+    return {"total": sum(c["count"] for c in clusters), "points": [], "clusters": clusters}
+
+
+def _add(streets: dict, street: str, status: str, n, lat, lon) -> None:
+    if not n:
+        return
+    cell = streets.setdefault(street, {"count": 0, "lat": 0.0, "lon": 0.0, "overdue": 0,
+                                       "by_status": {}})
+    cell["count"] += int(n)
+    cell["lat"] += float(lat or 0)
+    cell["lon"] += float(lon or 0)
+    cell["by_status"][status] = cell["by_status"].get(status, 0) + int(n)
+
+
+def _narrower(a: str, b: str) -> str | None:
+    """The deeper of two region paths when one holds the other; None when apart."""
+    if b.startswith(a):
+        return b
+    if a.startswith(b):
+        return a
+    return None
 
 
 def workers_of_day(scope: RegionScope, day: date | None) -> dict:

@@ -62,10 +62,10 @@ from backend.extensions import db
 from backend.incidents import workflow
 from backend.incidents.models import Report
 from backend.regions.models import Region
+from backend.stats import rollup
+from backend.stats.models import ROLLUP_COUNTS, ROLLUP_SUMS, SEGMENT
 
 _reports = Report.__table__
-# A region path is "/<id>/<id>/…/": each level adds one uuid and a slash.
-SEGMENT = len(str(uuid.UUID(int=0))) + 1
 MAX_DAYS = 366 * 3
 GROUPINGS = ("region", "worker", "department")
 # Statuses that were never work: left out of every figure, counted apart.
@@ -90,6 +90,8 @@ RATES = {"on_time_rate": ("closed_on_time", "closed"),
          "satisfaction_rate": ("satisfied", "rated")}
 AVERAGES = {"avg_handling_h": ("closed_hours", "closed"),
             "avg_dispatch_to_handled_h": ("handling_hours", "handled")}
+# The region figures the daily roll-up holds (all but overdue).
+ROLLUP_FIGURES = (*ROLLUP_COUNTS, *ROLLUP_SUMS)
 # Bucket sizes of the trend, and the longest period each may cover.
 BUCKET_MAX_DAYS = {"day": 92, "week": 366, "month": MAX_DAYS}
 
@@ -168,6 +170,11 @@ class _Facts:
         self.handled_here = sa.and_(c.handled_at.is_not(None), c.handled_at >= c.dispatched_at)
 
     def region(self) -> list:
+        return [*self.clock_free_region(), _count(self.overdue).label("overdue")]
+
+    def clock_free_region(self) -> list:
+        """The region figures that do not move with the clock: all but `overdue` (what the
+        daily roll-up keeps, rollup.py)."""
         c = _reports.c
         return [
             _count(self.work).label("total"),
@@ -178,7 +185,6 @@ class _Facts:
             _count(self.closed).label("closed"),
             _count(self.on_spot).label("closed_on_spot"),
             _count(self.open).label("open"),
-            _count(self.overdue).label("overdue"),
             _count(sa.and_(self.closed, c.closed_at <= c.deadline_at)).label("closed_on_time"),
             _count(sa.and_(self.closed, c.closed_at > c.deadline_at)).label("closed_late"),
             sa.func.sum(_hours(c.closed_at, c.reported_at)).filter(self.closed
@@ -239,21 +245,50 @@ def case_figures(scope: RegionScope, *, region_id: uuid.UUID | None = None,
     period = Period.of(start, end)
     facts = _Facts(utcnow())
     where = _in_period(root, period)
-    items, total = {"region": _by_region, "worker": _by_worker,
-                    "department": _by_department}[group_by](root, facts, where)
+    # The city's or a district's children (districts or streets) are whole streets.
+    if group_by == "region" and rollup.serves(len(root.path) + SEGMENT):
+        items, total = _by_region(root, facts, where, counted=_rolled_up(period))
+    else:
+        items, total = {"region": _by_region, "worker": _by_worker,
+                        "department": _by_department}[group_by](root, facts, where)
     return {"region": root, "from": period.start, "to": period.end, "group_by": group_by,
             "columns": list(columns(group_by)), "items": items, "total": total}
 
 
-def _by_region(root: Region, facts: _Facts, where: list) -> tuple[list, dict]:
+def _by_region(root: Region, facts: _Facts, where: list, counted=None) -> tuple[list, dict]:
+    """A row per child region; `counted(root, prefix_length, facts, where)` counts them
+    (from the cases by default, or the daily roll-up)."""
     children = list(db.session.scalars(sa.select(Region).where(
         Region.parent_id == root.id).order_by(Region.code)))
     prefix_length = len(root.path) + (SEGMENT if children else 0)
-    unit = sa.func.substr(_reports.c.scope_path, 1, prefix_length)
-    by_unit = _grouped(unit, facts.region(), where)
+    if counted is None:
+        unit = sa.func.substr(_reports.c.scope_path, 1, prefix_length)
+        by_unit = _grouped(unit, facts.region(), where)
+    else:
+        by_unit = counted(root, prefix_length, facts, where)
     items = [_row(_region_labels(region), by_unit.get(region.path), REGION_FIGURES)
              for region in children or [root]]
     return items, _row(_region_labels(root), _sum(by_unit.values()), REGION_FIGURES)
+
+
+def _rolled_up(period: Period):
+    """Counting a city's or a district's children from the daily roll-up: its street-days
+    added up per child, and `overdue`, which moves with the clock, counted live from the
+    open cases."""
+
+    def counted(root: Region, prefix_length: int, facts: _Facts, where: list) -> dict:
+        rollup.settle()  # this transaction's own changes, if it made any
+        by_unit = rollup.rows_of(
+            rollup.in_days(root.path, period.start, period.end),
+            sa.func.substr(rollup.case_rollup.c.street_path, 1, prefix_length),
+            list(ROLLUP_FIGURES))
+        late = _grouped(sa.func.substr(_reports.c.scope_path, 1, prefix_length),
+                        [sa.func.count().label("overdue")], [*where, facts.overdue])
+        for key, row in late.items():
+            by_unit.setdefault(key, {})["overdue"] = row["overdue"]
+        return by_unit
+
+    return counted
 
 
 def _region_labels(region: Region) -> dict:
@@ -344,6 +379,23 @@ def _city_day(column):
     return sa.func.civicgrid_city_day(column)
 
 
+def _trend_rolled_up(root: Region, period: Period, facts: _Facts) -> dict:
+    """The trend's days from the daily roll-up (reported is the region rows' total, closed
+    on time theirs too); overdue counted live per day from the open cases."""
+    rollup.settle()
+    day = rollup.case_rollup.c.day
+    by_day = {key: {"reported": row["total"], "closed": row["closed"],
+                    "closed_on_time": row["closed_on_time"]}
+              for key, row in rollup.rows_of(rollup.in_days(root.path, period.start, period.end),
+                                             day, ["total", "closed", "closed_on_time"]).items()}
+    late = _grouped(_city_day(_reports.c.reported_at), [sa.func.count().label("overdue")],
+                    [*_in_period(root, period), facts.overdue])
+    for key, row in late.items():
+        key = key if isinstance(key, date) else date.fromisoformat(key)
+        by_day.setdefault(key, {})["overdue"] = row["overdue"]
+    return by_day
+
+
 def bucket_of(day: date, bucket: str) -> date:
     """The first day of the day's bucket: itself, its week's Monday, or its month's 1st."""
     if bucket == "week":
@@ -370,10 +422,14 @@ def case_trend(scope: RegionScope, *, region_id: uuid.UUID | None = None,
     period = Period.of(start, end, max_days=BUCKET_MAX_DAYS[bucket])
     facts = _Facts(utcnow())
     c = _reports.c
-    figures = [_count(facts.work).label("reported"), _count(facts.closed).label("closed"),
-               _count(facts.overdue).label("overdue"),
-               _count(sa.and_(facts.closed, c.closed_at <= c.deadline_at)).label("closed_on_time")]
-    by_day = _grouped(_city_day(c.reported_at), figures, _in_period(root, period))
+    if rollup.serves(len(root.path)):
+        by_day = _trend_rolled_up(root, period, facts)
+    else:
+        figures = [_count(facts.work).label("reported"), _count(facts.closed).label("closed"),
+                   _count(facts.overdue).label("overdue"),
+                   _count(sa.and_(facts.closed, c.closed_at <= c.deadline_at)
+                          ).label("closed_on_time")]
+        by_day = _grouped(_city_day(c.reported_at), figures, _in_period(root, period))
     buckets: dict[date, dict] = {}
     day = period.start
     while day <= period.end:

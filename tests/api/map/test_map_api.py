@@ -125,6 +125,71 @@ def test_clusters_keep_to_the_callers_sight(app, client, field_city, login_as, f
     assert body["mode"] == "clusters" and body["total"] == 3
 
 
+def test_zoomed_out_a_street_is_one_cluster_from_the_daily_roll_up(app, client, field_city,
+                                                                    login_as, four_cases,
+                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "MAP_POINTS_MAX", 1)
+    body = in_view(client, login_as(field_city.admin), zoom=12)
+    assert body["mode"] == "clusters" and body["cluster_by"] == "street"
+    # D1S1 holds a, late (G1) and b (G2, cancelled); D2S1 holds c (G3).
+    first, second = body["clusters"]
+    assert (first["count"], first["overdue"], first["by_status"]) == (
+        3, 1, {"reported": 2, "cancelled": 1})
+    assert (first["lat"], first["lon"]) == pytest.approx(((2 * G1[0] + G2[0]) / 3,
+                                                          (2 * G1[1] + G2[1]) / 3))
+    assert (second["count"], second["overdue"], second["by_status"]) == (1, 0, {"reported": 1})
+    assert (second["lat"], second["lon"]) == pytest.approx(G3)
+    assert body["total"] == 4
+    # Filters the roll-up holds: status, period, region; the streets' positions follow.
+    open_only = in_view(client, login_as(field_city.admin), zoom=12, status="reported")
+    assert [(c["count"], c["by_status"]) for c in open_only["clusters"]] == [
+        (2, {"reported": 2}), (1, {"reported": 1})]
+    assert (open_only["clusters"][0]["lat"], open_only["clusters"][0]["lon"]) == pytest.approx(G1)
+    january = in_view(client, login_as(field_city.admin), zoom=12, **{"from": "2026-01-01",
+                                                                       "to": "2026-01-31"})
+    assert january["mode"] == "points"  # one case: at most the limit
+    district = in_view(client, login_as(field_city.admin), zoom=12,
+                       region_id=str(field_city.city["D1"].id))
+    assert district["cluster_by"] == "street" and district["total"] == 3
+    # A street outside the view is left out, as its cases are.
+    lat, lon = G3
+    assert in_view(client, login_as(field_city.admin), zoom=12,
+                   bbox=f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}")["total"] == 1
+
+
+@pytest.mark.parametrize("query", [{"zoom": 13}, {"zoom": 12, "category": "road"},
+                                   {"zoom": 12, "overdue": "true"}])
+def test_closer_or_filtered_by_what_the_roll_up_lacks_the_cells_are_counted_live(
+        app, client, field_city, login_as, four_cases, monkeypatch, query):
+    monkeypatch.setitem(app.config, "MAP_POINTS_MAX", 0)
+    body = in_view(client, login_as(field_city.admin), **query)
+    assert body["mode"] == "clusters" and body["cluster_by"] == "cell"
+
+
+def test_street_clusters_hold_what_the_sight_adds_outside_the_region(app, client, field_city,
+                                                                     login_as, four_cases,
+                                                                     monkeypatch):
+    """The street's supervisor sees their street whole (from the roll-up) and, counted live,
+    a report of their own in the other district."""
+    monkeypatch.setitem(app.config, "MAP_POINTS_MAX", 1)
+    boss = Phone(client, "boss")
+    boss.create("reports", report_fields(G3, reported_at=datetime.now(UTC).isoformat()))
+    boss.push()
+    body = in_view(client, login_as(field_city.boss), zoom=12)
+    assert body["cluster_by"] == "street"
+    assert [(c["count"], c["by_status"]) for c in body["clusters"]] == [
+        (3, {"reported": 2, "cancelled": 1}), (1, {"reported": 1})]
+    assert (body["clusters"][1]["lat"], body["clusters"][1]["lon"]) == pytest.approx(G3)
+
+
+def test_a_status_change_moves_the_street_cluster_at_once(app, client, field_city, login_as,
+                                                          four_cases, monkeypatch):
+    monkeypatch.setitem(app.config, "MAP_POINTS_MAX", 1)
+    act(field_city.boss, uuid.UUID(four_cases["a"]), "register")
+    first = in_view(client, login_as(field_city.admin), zoom=12)["clusters"][0]
+    assert first["by_status"] == {"reported": 1, "registered": 1, "cancelled": 1}
+
+
 @pytest.mark.parametrize("query,code", [
     ({"bbox": "118.4,35.0,118.3,35.1", "zoom": 12}, "bad_bbox"),      # west after east
     ({"bbox": "118.3,35.1,118.4,35.0", "zoom": 12}, "bad_bbox"),      # south after north
