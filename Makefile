@@ -43,9 +43,10 @@ lock:
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
-## Create or migrate the database.
+## Create or migrate the database (and build the daily roll-up if it never was).
 db: $(VENV)/.runtime-installed
 	$(BIN)/flask db upgrade
+	$(BIN)/flask cases rebuild-rollup --if-needed
 
 ## The demo: serve on http://$(HOST):$(PORT) in demo mode, loading the demo city into an
 ## empty database (HOST, PORT, DATABASE_URL override). Production: see the README.

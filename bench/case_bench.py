@@ -10,7 +10,9 @@ the goal of 500 ms: assessment for the whole city for a year and for one street 
 the case list's first page with filters for the city's supervisor, and a case action.
 The query plans of the two heaviest reads (EXPLAIN ANALYZE on PostgreSQL) are printed too.
 The one map's "cases in view" (backend/map) at city and street zoom is timed too, with the
-plans of the statements it runs.
+plans of the statements it runs. The cases are written with the daily roll-up's upkeep left
+for one rebuild at the end (as `flask cases rebuild-rollup` does after an import); the two
+city-wide reads are then timed again counted case by case, as before the roll-up.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from backend.incidents.services import add_category  # noqa: E402
 from backend.regions.importer import import_regions, read_features  # noqa: E402
 from backend.regions.models import Region  # noqa: E402
 from backend.regions.synthetic import synthesize_city, write_feature_collection  # noqa: E402
+from backend.stats import rollup  # noqa: E402
+from backend.stats.models import CaseRollupState  # noqa: E402
 from backend.stats.services import case_figures, case_trend  # noqa: E402
 
 GOAL_MS = 500
@@ -85,9 +89,28 @@ def build(cases_count: int, geojson: str) -> dict:
     rng = random.Random(350_000)
     now = datetime.now(UTC)
     started = time.perf_counter()
-    table, batch, written = Report.__table__, [], 0
     facts_rng = random.Random(18)  # its own stream: the cases above stay the same
     street_grids = [g for g in grids if g.path.startswith(street.path)]
+    with rollup.deferred():  # a year at once: its marks are left for the rebuild below
+        written = write_cases(cases_count, rng, facts_rng, now, grids, street_grids, departments,
+                              people, calendar, hours)
+    log(f"  cases: {written:,} written in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    street_days = rollup.rebuild()
+    log(f"  daily roll-up: {street_days:,} street-days built in "
+        f"{time.perf_counter() - started:.1f} s (flask cases rebuild-rollup)")
+    if db.engine.dialect.name == "postgresql":
+        # The steady state autovacuum keeps: statistics, and a visibility map that lets
+        # index-only scans skip the table.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE reports"))
+            conn.execute(sa.text("VACUUM ANALYZE case_rollup"))
+    return {"people": people, "city": city, "street": street, "now": now}
+
+
+def write_cases(cases_count: int, rng, facts_rng, now, grids, street_grids, departments,
+                people, calendar, hours) -> int:
+    table, batch, written = Report.__table__, [], 0
     for n in range(cases_count):
         grid = rng.choice(street_grids) if rng.random() < 0.02 else rng.choice(grids)
         reported = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
@@ -125,13 +148,7 @@ def build(cases_count: int, geojson: str) -> dict:
         db.session.execute(sa.insert(table), batch)
         db.session.commit()
         written += len(batch)
-    if db.engine.dialect.name == "postgresql":
-        # The steady state autovacuum keeps: statistics, and a visibility map that lets
-        # index-only scans skip the table.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE reports"))
-    log(f"  cases: {written:,} written in {time.perf_counter() - started:.1f} s")
-    return {"people": people, "city": city, "street": street, "now": now}
+    return written
 
 
 def loop_facts(rng: random.Random, status: str, dispatched: bool, reported: datetime,
@@ -193,6 +210,7 @@ def measure(world: dict) -> None:
         timed("case action: register (street supervisor)", lambda i: cases.act(
             street_boss, waiting[i], "register"))
     measure_map(world, city_boss, street_boss)
+    measure_live(world, city_boss)
     if db.engine.dialect.name == "postgresql":
         explain(world)
 
@@ -241,6 +259,31 @@ def measure_map(world: dict, city_boss, street_boss) -> None:
         log(f"    {label}: {shape}")
 
 
+def measure_live(world: dict, city_boss) -> None:
+    """The two city-wide reads again as they were before the daily roll-up: counted case by
+    case (the roll-up marked as not built), and the assessment's answers compared."""
+    from backend.map.services import cases_in_view
+
+    today = world["now"].date()
+    year = {"start": today - timedelta(days=364), "end": today}
+    bbox, zoom = map_views(world)["city"]
+    rolled_up = case_figures(RegionScope(everything=True), **year)
+    db.session.execute(sa.insert(CaseRollupState).values(id=2, built_at=None))
+    db.session.commit()
+    try:
+        live = case_figures(RegionScope(everything=True), **year)
+        same = rolled_up["items"] == live["items"] and rolled_up["total"] == live["total"]
+        log(f"  whole city, one year: the roll-up's table {'equals' if same else 'DIFFERS FROM'} "
+            "the one counted case by case")
+        timed("assessment: whole city, one year, case by case", lambda _: case_figures(
+            RegionScope(everything=True), **year))
+        timed("map: city zoom, a year, cells case by case", lambda _: cases_in_view(
+            city_boss, bbox=bbox, zoom=zoom, start=year["start"]))
+    finally:
+        db.session.execute(sa.delete(CaseRollupState).where(CaseRollupState.id == 2))
+        db.session.commit()
+
+
 def explain_map(world: dict) -> None:
     """The plans of the statements the one map runs for a city-zoom and a street-zoom view."""
     from backend.map.services import cases_in_view
@@ -252,7 +295,8 @@ def explain_map(world: dict) -> None:
         statements = []
 
         def keep(conn, cursor, statement, parameters, context, executemany, found=statements):
-            if statement.lstrip().upper().startswith("SELECT") and "reports" in statement:
+            if statement.lstrip().upper().startswith("SELECT") and (
+                    "reports" in statement or "case_rollup" in statement):
                 found.append((statement, parameters))
 
         sa.event.listen(db.engine, "before_cursor_execute", keep)
@@ -308,7 +352,8 @@ def explain_stats(world: dict) -> None:
         statements = []
 
         def keep(conn, cursor, statement, parameters, context, executemany, found=statements):
-            if statement.lstrip().upper().startswith("SELECT") and "FROM reports" in statement:
+            if statement.lstrip().upper().startswith("SELECT") and (
+                    "FROM reports" in statement or "FROM case_rollup " in statement):
                 found.append((statement, parameters))
 
         sa.event.listen(db.engine, "before_cursor_execute", keep)

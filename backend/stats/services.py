@@ -43,6 +43,11 @@ latest dispatch went to that department. Handler's figures:
 **Trend**: the same period cut into city days, weeks (Monday first) or months; each bucket
 holds the cases reported in it, so the buckets add up to the table's total: `reported`
 (= total), `closed`, `overdue` and `on_time_rate` with the definitions above.
+
+**Counted how.** A city's or a district's rows per region, and the trend of a region down to
+a street, are added up from a daily roll-up per street and city day, kept exact with every
+change of a case and counted by these same definitions (rollup.py); `overdue`, which moves
+with the clock, is always counted from the cases. Everything else is counted from the cases.
 """
 
 from __future__ import annotations
