@@ -3,6 +3,8 @@ live server's database. Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -75,3 +77,12 @@ def make_report(page: Page, description: str) -> None:
     page.fill("#description", description)
     page.click("#save")
     expect(page.locator("#report-list")).to_contain_text(description)
+
+
+def stored_case(live_server, rid: str) -> Report:
+    """A case as the server keeps it now (detached, to read after the app context ends)."""
+    with live_server.app.app_context():
+        report = db.session.get(Report, uuid.UUID(rid))
+        db.session.expunge(report)
+        db.session.remove()
+    return report

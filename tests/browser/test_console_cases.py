@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
-from backend.extensions import db
-from backend.incidents.models import Report
-from tests.browser.helpers import DEMO_PASSWORD, wait_synced
+from tests.browser.helpers import DEMO_PASSWORD, stored_case, wait_synced
 from tests.sync_client import BASE_TIME, Phone
 
 # Inside 南坛社区第一网格 (兰山街道), worker1's own grid in the demo city.
@@ -47,14 +44,6 @@ def report_by_worker1(live_server, description: str, reported_at: datetime | Non
     [result] = phone.push()["results"]
     assert result["status"] == "applied", result
     return rid, stored_case(live_server, rid).code
-
-
-def stored_case(live_server, rid: str) -> Report:
-    with live_server.app.app_context():
-        report = db.session.get(Report, uuid.UUID(rid))
-        db.session.expunge(report)
-        db.session.remove()
-    return report
 
 
 def jpeg() -> dict:

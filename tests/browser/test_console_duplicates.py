@@ -12,23 +12,13 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from backend.extensions import db
-from backend.incidents.models import Report
-from tests.browser.helpers import DEMO_PASSWORD, wait_synced
+from tests.browser.helpers import DEMO_PASSWORD, stored_case, wait_synced
 from tests.sync_client import Phone
 
 # Inside 南坛社区第一网格 (兰山街道), worker1's own grid in the demo city.
 WORKER1_POINT = (35.0575, 118.335)
 # 20 m north of WORKER1_POINT: inside the same grid, within DUPLICATE_RADIUS_M.
 NEARBY = (WORKER1_POINT[0] + 20 / 110_950, WORKER1_POINT[1])
-
-
-def stored_case(live_server, rid: str) -> Report:
-    with live_server.app.app_context():
-        report = db.session.get(Report, uuid.UUID(rid))
-        db.session.expunge(report)
-        db.session.remove()
-    return report
 
 
 def report(live_server, description: str, point=WORKER1_POINT) -> tuple[str, str]:
