@@ -142,6 +142,10 @@ class Config:
     LOGIN_USER_DELAY_MAX_S = _env_int("LOGIN_USER_DELAY_MAX_S", 60)
     # One address trying many usernames (password spraying) is slowed down as a whole.
     LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 50)
+    # Citizens signing up: accounts made per address per window. A hall's Wi-Fi puts
+    # hundreds of citizens behind one address, so fewer than 100 is never applied.
+    SIGNUP_MAX_PER_ADDRESS = _env_int("SIGNUP_MAX_PER_ADDRESS", 300)
+    SIGNUP_WINDOW_S = _env_int("SIGNUP_WINDOW_S", 3600)
     # Proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto/-Host are trusted
     # for the client's address and scheme; 0 trusts none (a header anyone could forge).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)

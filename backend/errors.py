@@ -137,6 +137,8 @@ class ErrorDetail(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "Stable, machine-readable."})
     message = ma.fields.String(required=True, metadata={"description": "For people (English)."})
     fields = ma.fields.Dict(metadata={"description": "Per-field problems of a 422."})
+    reason = ma.fields.String(metadata={"description": "Which rule a `weak_password` broke: "
+                                        "`too_short`, `is_username`, `one_kind` or `common`."})
 
 
 class ErrorEnvelope(ma.Schema):

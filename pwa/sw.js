@@ -56,6 +56,7 @@ const SHELL = [
   "/icons/icon-maskable-512.png",
   "/icons/icon-180.png",
   "/screens/signin.js",
+  "/screens/signup.js",
   "/screens/home.js",
   "/screens/sync.js",
   "/screens/reports.js",

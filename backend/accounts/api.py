@@ -32,9 +32,28 @@ class Login(MethodView):
         result = services.sign_in(args["username"], args["password"],
                                   address=request.remote_addr or "unknown",
                                   user_agent=request.headers.get("User-Agent", ""))
-        return {"access_token": result.access_token, "refresh_token": result.refresh_token,
-                "token_type": "Bearer", "expires_in": result.expires_in,
-                "user": services.describe_me(result.user)}
+        return _signed_in(result)
+
+
+def _signed_in(result: services.SignIn) -> dict:
+    return {"access_token": result.access_token, "refresh_token": result.refresh_token,
+            "token_type": "Bearer", "expires_in": result.expires_in,
+            "user": services.describe_me(result.user)}
+
+
+@auth_blp.route("/register")
+class Register(MethodView):
+    @auth_blp.arguments(schemas.RegisterIn)
+    @auth_blp.response(201, schemas.LoginOut)
+    @auth_blp.alt_response(409, description="The username is taken (`username_taken`).")
+    @auth_blp.alt_response(429, description="Too many sign-ups from this address; see "
+                           "`Retry-After`.")
+    @auth_blp.doc(security=[])
+    def post(self, args):
+        """A citizen signs up and is signed in: the answer is the sign-in's."""
+        result = services.sign_up(**args, address=request.remote_addr or "unknown",
+                                  user_agent=request.headers.get("User-Agent", ""))
+        return _signed_in(result)
 
 
 @auth_blp.route("/refresh")

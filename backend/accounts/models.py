@@ -94,7 +94,9 @@ class AuthSession(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Consecutive failed sign-ins per key ("user:<name>" or "ip:<address>")."""
+    """Consecutive failed sign-ins per key ("pair:<name>@<address>", "user:<name>" or
+    "ip:<address>"); and "signup:<address>", the accounts made from an address in the
+    window started at `last_failure_at` (backend/accounts/services.py _count_signup)."""
 
     __tablename__ = "login_throttles"
 

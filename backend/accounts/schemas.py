@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 
 from backend.common.auth import ROLES
@@ -16,6 +18,33 @@ class LoginIn(ma.Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     password = ma.fields.String(required=True, load_only=True,
                                 validate=ma.validate.Length(min=1, max=256))
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ]+$")
+
+
+def _check_phone(value: str) -> None:
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE_CHARACTERS.match(value.strip()) or not 6 <= digits <= 20:
+        raise ma.ValidationError("A phone number is 6–20 digits, with spaces and a leading "
+                                 "'+' allowed.")
+
+
+class RegisterIn(ma.Schema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=64),
+                                metadata={"description": "3–64 letters, digits, '.', '_' or "
+                                          "'-'; compared without case."})
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=ma.validate.Length(min=1, max=256), metadata={
+                                    "description": "8 characters or more, mixing letters with "
+                                    "digits or symbols (or 16 or more of one kind); not the "
+                                    "username nor containing it; not a common password."})
+    display_name = ma.fields.String(required=True, validate=[
+        ma.validate.Length(max=100), ma.validate.Regexp(r"\S", error="May not be blank.")])
+    phone = ma.fields.String(allow_none=True, load_default=None,
+                             validate=[ma.validate.Length(max=32), _check_phone], metadata={
+                                 "description": "Optional, for text messages; shown to nobody "
+                                 "else."})
 
 
 class RefreshIn(ma.Schema):

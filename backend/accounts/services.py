@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts import passwords, tokens
 from backend.accounts.models import AuthSession, LoginThrottle, User
 from backend.audit import services as audit
-from backend.common.auth import ADMIN, DEPARTMENT, ROLES, SUPERVISOR, WORKER, RegionScope
+from backend.common.auth import ADMIN, CITIZEN, DEPARTMENT, ROLES, SUPERVISOR, WORKER, RegionScope
 from backend.common.paging import Page, paginate
 from backend.common.settings import setting
 from backend.common.time import utcnow
@@ -34,12 +34,46 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
+def _weak(message: str, reason: str) -> Invalid:
+    # `reason` says which rule failed; `fields` puts the problem beside the password field.
+    return Invalid(message, code="weak_password",
+                   details={"reason": reason, "fields": {"password": [message]}})
+
+
 def check_new_password(password: str, username: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
-                      code="weak_password")
+        raise _weak(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", "too_short")
     if password.strip().lower() == username:
-        raise Invalid("The password may not be the username.", code="weak_password")
+        raise _weak("The password may not be the username.", "is_username")
+
+
+# A citizen's password may be a single kind of character only from this length on.
+PASSPHRASE_LENGTH = 16
+# The passwords every guessing list starts with that the length rule does not stop already.
+COMMON_CITIZEN_PASSWORDS = frozenset({
+    "password", "password1", "password12", "password123", "passw0rd", "p@ssw0rd", "qwerty123",
+    "qwertyuiop", "1qaz2wsx", "1q2w3e4r", "1q2w3e4r5t", "zaq12wsx", "abc12345", "abcd1234",
+    "a1234567", "aa123456", "qq123456", "asd12345", "admin123", "admin1234", "iloveyou1",
+    "woaini1314", "woaini520", "5201314a", "a5201314", "abc123456", "a123456789", "qwe12345",
+    "1234qwer", "qwer1234", "asdf1234", "zxcv1234", "welcome1", "letmein1", "test1234",
+})
+
+
+def check_citizen_password(password: str, username: str) -> None:
+    """A self-chosen password of the public: 8 or more characters mixing letters with digits
+    or symbols (any single kind is fine from 16 characters), not the username or containing
+    it, and not one of the commonest passwords."""
+    check_new_password(password, username)
+    kinds = sum(any(test(c) for c in password) for test in (
+        str.isalpha, str.isdigit, lambda c: not c.isalnum()))
+    if kinds < 2 and len(password) < PASSPHRASE_LENGTH:
+        raise _weak("A password mixes letters with digits or symbols "
+                    f"(or has {PASSPHRASE_LENGTH} characters or more).", "one_kind")
+    lowered = password.lower()
+    if username in lowered:
+        raise _weak("The password may not contain the username.", "is_username")
+    if lowered in COMMON_CITIZEN_PASSWORDS or lowered in COMMON_PASSWORDS:
+        raise _weak("This password is among the most common ones; choose another.", "common")
 
 
 # -- sign-in ---------------------------------------------------------------------------
@@ -83,16 +117,85 @@ def sign_in(username: str, password: str, *, address: str, user_agent: str = "")
 
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
         [keys["pair"], keys["user"]])))
+    session = _open_session(user, user_agent, now)
+    db.session.commit()
+    return _tokens(user, session)
+
+
+def _open_session(user: User, user_agent: str, now) -> AuthSession:
+    """A new sign-in session in the caller's transaction, audited."""
     session = AuthSession(user_id=user.id, user_agent=user_agent[:200], refresh_generation=0,
                           expires_at=now + setting("JWT_REFRESH_TOKEN_EXPIRES"))
     db.session.add(session)
     db.session.flush()
     audit.record(audit.SIGN_IN, actor=user, target=("session", session.id),
                  details={"user_agent": session.user_agent})
-    db.session.commit()
+    return session
+
+
+def _tokens(user: User, session: AuthSession) -> SignIn:
     access_token, expires_in = tokens.issue_access_token(user, session.id)
     return SignIn(user=user, access_token=access_token,
                   refresh_token=tokens.issue_refresh_token(user, session), expires_in=expires_in)
+
+
+# -- citizens signing up ---------------------------------------------------------------
+
+# A service hall's Wi-Fi puts hundreds of citizens behind one address: whatever the
+# configuration says, an address may always make this many accounts per window.
+MIN_SIGNUPS_PER_ADDRESS = 100
+
+
+def sign_up(*, username: str, password: str, display_name: str, phone: str | None,
+            address: str, user_agent: str = "") -> SignIn:
+    """A citizen makes their own account and is signed in; one transaction.
+
+    The account has the citizen role only and no region. Accounts made per address are
+    counted in a fixed window (SIGNUP_WINDOW_S); over SIGNUP_MAX_PER_ADDRESS it is a 429
+    with Retry-After, checked before the (slow) password hash.
+    """
+    now = utcnow()
+    counter = _count_signup(address, now)
+    name = normalize_username(username)
+    if USERNAME_PATTERN.match(name):
+        check_citizen_password(password, name)
+    user = add_account(username=name, password=password, roles=[CITIZEN],
+                       display_name=display_name.strip(),
+                       phone=" ".join(phone.split()) if phone else None)
+    db.session.flush()
+    counter.failures += 1
+    audit.record(audit.ACCOUNT_CREATED, actor=user, target=("account", user.id),
+                 details=_account_facts(user) | {"signed_up": True})
+    session = _open_session(user, user_agent, now)
+    commit_or_conflict(f"The username '{user.username}' is taken.", "username_taken")
+    return _tokens(user, session)
+
+
+def _count_signup(address: str, now) -> LoginThrottle:
+    """This address's sign-up counter (in login_throttles as "signup:<address>": `failures`
+    counts the accounts made since `last_failure_at`, the window's start), locked; a 429
+    when the window is full."""
+    key = f"signup:{address}"[:128]
+    counter = db.session.get(LoginThrottle, key, with_for_update=True)
+    if counter is None:
+        counter = LoginThrottle(key=key, failures=0, last_failure_at=now)
+        db.session.add(counter)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # Another sign-up from this address made the counter at the same moment.
+            db.session.rollback()
+            counter = db.session.get(LoginThrottle, key, with_for_update=True)
+    window_s = setting("SIGNUP_WINDOW_S")
+    ends = counter.last_failure_at + timedelta(seconds=window_s)
+    if ends <= now:
+        counter.failures, counter.last_failure_at = 0, now
+    elif counter.failures >= max(setting("SIGNUP_MAX_PER_ADDRESS"), MIN_SIGNUPS_PER_ADDRESS):
+        wait_s = int((ends - now).total_seconds()) + 1
+        raise TooManyRequests(f"Too many sign-ups from this address; try again in {wait_s} s.",
+                              code="too_many_signups", headers={"Retry-After": str(wait_s)},
+                              details={"retry_after_s": wait_s})
+    return counter
 
 
 def _throttle_keys(username: str, address: str) -> dict[str, str]:

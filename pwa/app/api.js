@@ -54,7 +54,15 @@ export async function about() {
 }
 
 export async function signIn(username, password) {
-  const result = await request("/api/v1/auth/login", { method: "POST", body: { username, password } });
+  return startSession(await request("/api/v1/auth/login", { method: "POST", body: { username, password } }));
+}
+
+/** A citizen signs up ({ username, password, display_name, phone }); signed in as signIn is. */
+export async function signUp(fields) {
+  return startSession(await request("/api/v1/auth/register", { method: "POST", body: fields }));
+}
+
+async function startSession(result) {
   const session = {
     user: result.user, access_token: result.access_token, refresh_token: result.refresh_token,
     access_expires_at: Date.now() + result.expires_in * 1000, expired: false,

@@ -2,6 +2,7 @@
 // A screen exports mount(root, params, app) and returns an unmount function.
 const ROUTES = [
   { pattern: /^\/signin$/, module: "../screens/signin.js", public: true },
+  { pattern: /^\/signup$/, module: "../screens/signup.js", public: true },
   { pattern: /^\/$/, module: "../screens/home.js" },
   { pattern: /^\/sync$/, module: "../screens/sync.js" },
   { pattern: /^\/reports$/, module: "../screens/reports.js" },

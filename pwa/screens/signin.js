@@ -41,6 +41,9 @@ export async function mount(root, _params, app) {
     h("h1", {}, t("signin.title")),
     previous?.expired ? h("p", { class: "notice warn" }, t("session.expired")) : null,
     form,
+    // Citizens make their own accounts; staff accounts come from an administrator.
+    h("button", { type: "button", id: "signin-to-signup", class: "secondary", onclick: () => app.navigate("/signup") },
+      t("signin.signup")),
     demoHint));
   (previous ? password : username).focus();
   if ((await about())?.demo_mode) demoHint.hidden = false;

@@ -31,6 +31,7 @@ GET    /api/v1/about                                      ok   ok    ok    ok   
 GET    /healthz                                           ok   ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/openapi.json                               ok   ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/auth/login                                 ok   ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/register                              ok   ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/auth/refresh                               401  401   401   401   401   401   401   401
 POST   /api/v1/auth/logout                                401  ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/me                                         401  ok    ok    ok    ok    ok    ok    ok

@@ -129,6 +129,10 @@ BINDINGS = {
     "times": ("body.starts_at", "body.ends_at"),
     "lats": ("query.lat", "body.lat"),
     "lons": ("query.lon", "body.lon"),
+    # A citizen signing up: a free username (once) and a password the rule accepts.
+    "usernames": ("body.username",),
+    "passwords": ("body.password",),
+    "phones": ("body.phone",),
 }
 
 
@@ -152,6 +156,9 @@ def demo_city(db) -> tuple[dict, dict]:
         "times": ["08:30", "12:00", "17:30"],
         "lats": sorted({round(p.y, 6) for p in inside.values()}),
         "lons": sorted({round(p.x, 6) for p in inside.values()}),
+        "usernames": ["newcomer", "hall-visitor", "citizen.three", "worker1"],
+        "passwords": ["lantern 2049", "demo12345"],
+        "phones": ["13800138000", "+86 531 8888 6666"],
     }
     posts = {str(p.id): inside[str(p.region_id)] for p in db.session.scalars(select(Post))}
     points = {**inside, **posts}  # by grid id, and by post id (its grid's)
