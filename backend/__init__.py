@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_compression(app)
     init_security_headers(app)
     init_live(app)
+    init_jobs(app)
     init_rollup(app)
     register_api(app)
     register_sync(app)
@@ -148,10 +149,12 @@ def import_models() -> None:
     from backend.common import jobs as _jobs  # noqa: F401
     from backend.departments import models as _departments  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
+    from backend.jobs import models as _job_runs  # noqa: F401
     from backend.notifications import models as _notifications  # noqa: F401
     from backend.patrol import models as _patrol  # noqa: F401
     from backend.photos import models as _photos  # noqa: F401
     from backend.posts import models as _posts  # noqa: F401
+    from backend.push import models as _push  # noqa: F401
     from backend.queue import models as _queue  # noqa: F401
     from backend.regions import models as _regions  # noqa: F401
     from backend.stats import models as _stats  # noqa: F401
@@ -199,6 +202,14 @@ def init_rollup(app: Flask) -> None:
     rollup.init_app()
 
 
+def init_jobs(app: Flask) -> None:
+    """Background jobs leave a transaction when it commits (see backend/jobs/worker.py)."""
+    from backend.jobs import worker
+    from backend.push import services as _push  # noqa: F401 (its job handlers)
+
+    worker.init_app(app)
+
+
 def register_api(app: Flask) -> None:
     """The whole HTTP surface, in one list."""
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
@@ -214,6 +225,7 @@ def register_api(app: Flask) -> None:
     from backend.patrol.api import patrol_blp
     from backend.photos.api import blobs_blp
     from backend.posts.api import posts_blp
+    from backend.push.api import push_blp
     from backend.regions.api import regions_blp
     from backend.stats.api import stats_blp
     from backend.sync_adapter.api import sync_blp
@@ -221,7 +233,7 @@ def register_api(app: Flask) -> None:
 
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
-                      cases_blp, notifications_blp, stats_blp, map_blp, live_blp):
+                      cases_blp, notifications_blp, stats_blp, map_blp, live_blp, push_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
@@ -253,6 +265,7 @@ def register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
     from backend.incidents.cli import cases_cli
+    from backend.jobs.cli import jobs_cli
     from backend.photos.cli import photos_cli
     from backend.regions.cli import regions_cli
     from backend.stats import cli as _stats_cli  # noqa: F401 (adds `flask cases rebuild-rollup`)
@@ -264,6 +277,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(photos_cli)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def register_jobs(app: Flask) -> None:

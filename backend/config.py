@@ -164,6 +164,27 @@ class Config:
     LIVE_HEARTBEAT_S = float(os.environ.get("LIVE_HEARTBEAT_S", "15"))
     LIVE_RETRY_MS = _env_int("LIVE_RETRY_MS", 3000)
 
+    # Background jobs (sending Web Push): released when the transaction that queued them
+    # commits. "auto": an RQ queue on REDIS_URL when set (run `flask jobs worker`), else a
+    # worker thread in each process; "rq" and "local" force those. A failing job is tried
+    # JOB_ATTEMPTS times in all, waiting JOB_BACKOFF_S, then 4× as long, between attempts.
+    JOB_QUEUE = os.environ.get("JOB_QUEUE", "auto").strip().lower()
+    JOB_QUEUE_NAME = os.environ.get("JOB_QUEUE_NAME", "civicgrid").strip()
+    JOB_ATTEMPTS = _env_int("JOB_ATTEMPTS", 3)
+    JOB_BACKOFF_S = float(os.environ.get("JOB_BACKOFF_S", "2"))
+
+    # Web Push (RFC 8291/8292). The VAPID key: VAPID_PRIVATE_KEY (PEM, or base64url raw or
+    # DER), else one generated once into the instance folder. VAPID_SUBJECT is the contact
+    # a push service may write to. Pushes go only to hosts in PUSH_ALLOWED_HOSTS ("*." for
+    # subdomains; default: the browsers' push services), over https (http for loopback).
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip() or None
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:ops@civicgrid.invalid").strip()
+    PUSH_ALLOWED_HOSTS = os.environ.get(
+        "PUSH_ALLOWED_HOSTS", "fcm.googleapis.com,updates.push.services.mozilla.com,"
+        "*.notify.windows.com,web.push.apple.com")
+    # How long a push service keeps a message for a browser that is offline.
+    PUSH_TTL_S = _env_int("PUSH_TTL_S", 24 * 3600)
+
     # Sync (SYNC_PROTOCOL.md): batch limits, page size, how long tombstones and results live.
     SYNC_MAX_MUTATIONS = _env_int("SYNC_MAX_MUTATIONS", 500)
     SYNC_MAX_BATCH_BYTES = _env_int("SYNC_MAX_BATCH_BYTES", 4 * 1024 * 1024)

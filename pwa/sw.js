@@ -44,6 +44,7 @@ const SHELL = [
   "/app/ui/report-photos.js",
   "/app/ui/status-chip.js",
   "/app/ui/notification-bell.js",
+  "/app/push.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",
@@ -106,6 +107,36 @@ self.addEventListener("fetch", (event) => {
   }
   event.respondWith(caches.match(event.request, { cacheName: CACHE, ignoreSearch: true })
     .then((cached) => cached || fetch(event.request)));
+});
+
+// Web Push: the server's message ({title, body, url, tag}) shown as a notification; a tap
+// focuses a window of the app on its url, or opens one.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = { body: event.data?.text() };
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "网格通", {
+    body: message.body || "", tag: message.tag, icon: "/icons/icon-192.png",
+    data: { url: message.url || "/" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url || "/", location.origin);
+  if (url.origin !== location.origin) return;  // only the app's own pages
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const open = windows.find((client) => new URL(client.url).origin === location.origin);
+    if (open) {
+      await open.focus();
+      return open.navigate(url.href);
+    }
+    return self.clients.openWindow(url.href);
+  })());
 });
 
 self.addEventListener("sync", (event) => {

@@ -71,6 +71,8 @@ def app(request, tmp_path_factory):
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
         # The real cost (19 MiB, 2 passes) would make each account take ~30 ms to create.
         "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_TIME_COST": 1,
+        # Web Push to the tests' own push service (tests/push_receiver.py); retries at once.
+        "PUSH_ALLOWED_HOSTS": "127.0.0.1", "JOB_BACKOFF_S": 0,
     })
     application.config["TEST_DATABASE"] = request.param
     with application.app_context():

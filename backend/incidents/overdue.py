@@ -58,6 +58,7 @@ def mark_overdue(now: datetime | None = None) -> dict:
         publish_cases([row["id"] for row in rows])
         db.session.commit()
     steps_marked, steps_notified = _mark_steps_overdue(now)
+    db.session.commit()  # the last batch's read too: on SQLite it holds the write lock
     return {"marked": marked, "notified": notified + steps_notified, "steps_marked": steps_marked}
 
 

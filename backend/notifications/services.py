@@ -12,11 +12,13 @@ from backend.common.time import utcnow
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.notifications.models import Notification
+from backend.push.services import notification_message, push_to_users
 
 
 def notify(user_ids, kind: str, subject_id: uuid.UUID, params: dict) -> int:
-    """Add a notification for each person (in the caller's transaction); one already there for
-    the same person, kind and subject is kept as it is. Returns how many were new."""
+    """Add a notification for each person (in the caller's transaction), and push it to their
+    browsers once the transaction commits; one already there for the same person, kind and
+    subject is kept as it is (and not pushed again). Returns how many were new."""
     rows = [{"id": uuid.uuid4(), "user_id": user_id, "kind": kind, "subject_id": subject_id,
              "params": params, "created_at": utcnow()} for user_id in dict.fromkeys(user_ids)]
     if not rows:
@@ -24,8 +26,9 @@ def notify(user_ids, kind: str, subject_id: uuid.UUID, params: dict) -> int:
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
     added = db.session.execute(insert.values(rows).on_conflict_do_nothing(
-        index_elements=["user_id", "kind", "subject_id"]).returning(Notification.id))
-    return len(added.all())
+        index_elements=["user_id", "kind", "subject_id"]).returning(Notification.user_id)).all()
+    push_to_users([row.user_id for row in added], notification_message(kind, subject_id, params))
+    return len(added)
 
 
 def list_mine(user, *, unread: bool | None = None, page: int = 1, per_page: int = 50) -> Page:

@@ -62,6 +62,9 @@ GET    /api/v1/live                                       401  ok    403   ok   
 GET    /api/v1/notifications                              401  ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/notifications/read                         401  ok    ok    ok    ok    ok    ok    ok
 PATCH  /api/v1/notifications/{notification_id}            401  ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/push/key                                   401  ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/push/subscriptions                         401  ok    ok    ok    ok    ok    ok    ok
+DELETE /api/v1/push/subscriptions/{subscription_id}       401  ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/stats/cases                                401  403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases.csv                            401  403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases.xlsx                           401  403   403   403   403   ok    ok    ok
@@ -146,7 +149,7 @@ def targets(demo, db) -> dict[str, str]:
             "department_id": str(db.session.scalar(select(Department.id))),
             "shift_id": str(db.session.scalar(select(Shift.id))), "post_id": str(post.id),
             "conflict_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()),
-            "notification_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
+            "notification_id": str(uuid.uuid4()), "subscription_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
 
 
 def _call(client, method: str, path: str, headers: dict):
