@@ -34,6 +34,19 @@ export async function subscribeToPush() {
   return "subscribed";
 }
 
+const ASKED = "civicgrid.push.asked";
+
+/**
+ * On a person's tap (the notification bell's first open): subscribe this browser, asking
+ * for permission once per browser; never again once it was refused or dismissed.
+ */
+export function offerPush() {
+  if (!pushSupported() || Notification.permission === "denied") return;
+  if (Notification.permission === "default" && localStorage.getItem(ASKED)) return;
+  localStorage.setItem(ASKED, "1");
+  subscribeToPush().catch(() => {});  // offline, or no push service: the bell works as before
+}
+
 /** Stop pushes to this browser (on the server, and in the browser). */
 export async function unsubscribeFromPush() {
   const id = localStorage.getItem("civicgrid.push.subscription");

@@ -83,3 +83,31 @@ def test_the_app_subscribes_this_browser(page: Page, live_server, sign_in, monke
         server_key = services.public_key()
         db.session.remove()
     assert base64.b64decode(result["given"]) == b64url_decode(server_key)  # the server's key
+
+
+STUB_PUSH_MANAGER = """
+PushManager.prototype.getSubscription = async () => null;
+PushManager.prototype.subscribe = async function () {
+    return { toJSON: () => window.__testSubscription };
+};
+"""
+
+
+@pytest.mark.browser_context_args(permissions=["notifications"])
+def test_the_bells_first_open_subscribes_this_browser(page: Page, live_server, sign_in,
+                                                       monkeypatch):
+    monkeypatch.setitem(live_server.app.config, "PUSH_ALLOWED_HOSTS", "127.0.0.1")
+    subscription = Browser("/push/street1").subscription("http://127.0.0.1:9")
+    page.add_init_script(f"window.__testSubscription = {json.dumps(subscription)};"
+                         + STUB_PUSH_MANAGER)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/")
+    sign_in(page, "street1")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/push/subscriptions")) as posted:
+        page.click("#notify-bell")
+    assert posted.value.status == 201
+    with live_server.app.app_context():
+        rows = db.session.scalars(select(PushSubscription)).all()
+        assert [r.endpoint for r in rows] == [subscription["endpoint"]]
+        db.session.remove()

@@ -8,6 +8,7 @@ import { errorMessage } from "../i18n.js";
 import { formatTime, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { isNetworkFailure } from "./offline-notice.js";
+import { offerPush } from "../push.js";
 
 export const REFRESH_MS = 120_000;
 export const SHOWN = 20;
@@ -152,10 +153,15 @@ export function notificationBell(app, { where = "console" } = {}) {
     }
   };
 
+  let pushOffered = false;
   const open = () => {
     panel.hidden = false;
     button.setAttribute("aria-expanded", "true");
     loadList();
+    if (!pushOffered) {
+      pushOffered = true;
+      offerPush();  // notifications while the app is closed, asked for on this tap
+    }
   };
   const close = () => {
     panel.hidden = true;
