@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from backend.common.files import load_or_create_file
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,18 +33,8 @@ MIN_SECRET_KEY_LENGTH = 32
 
 
 def load_or_create_secret(path: Path) -> str:
-    """A key shared by every gunicorn worker and kept across restarts.
-
-    Created once with O_EXCL so that workers starting together agree on one key.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """The app's secret key, made once into the instance folder."""
+    return load_or_create_file(path, lambda: secrets.token_urlsafe(48).encode()).decode().strip()
 
 
 class Config:

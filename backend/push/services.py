@@ -8,7 +8,6 @@ import fnmatch
 import ipaddress
 import json
 import logging
-import os
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from backend.common.files import load_or_create_file
 from backend.common.settings import app_state, instance_path, setting
 from backend.common.time import utcnow
 from backend.errors import Invalid, NotFound
@@ -48,23 +48,13 @@ def _load_vapid() -> Vapid:
         if configured.startswith("-----BEGIN"):
             return Vapid.from_pem(configured.encode())
         return Vapid.from_string(configured)
-    return Vapid.from_pem(load_or_create_key(Path(instance_path()) / KEY_FILE))
+    return Vapid.from_pem(load_or_create_file(Path(instance_path()) / KEY_FILE, _new_key_pem))
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """The PEM in `path`, written once with O_EXCL so that processes starting together
-    agree on one key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+def _new_key_pem() -> bytes:
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return pem
 
 
 def public_key() -> str:

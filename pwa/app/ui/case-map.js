@@ -3,6 +3,7 @@
 // only when drawn).
 import { h } from "./dom.js";
 import { fitTo, gridMap, regionLayer } from "./grid-map.js";
+import { pinIcon } from "./pin-map.js";
 
 /**
  * The map's box for a case ({lat, lon}) and its grid (a region with a `boundary`, or null).
@@ -19,8 +20,7 @@ export function caseMap(c, grid, label) {
       if (released) { map.remove(); return; }
       drawn = map;
       const outline = grid?.boundary ? regionLayer(L, grid.boundary).addTo(map) : null;
-      const icon = L.divIcon({ className: "pin", html: '<span class="pin-head"></span>', iconSize: [36, 40], iconAnchor: [18, 34] });
-      L.marker([c.lat, c.lon], { icon, keyboard: false, title: label }).addTo(map);
+      L.marker([c.lat, c.lon], { icon: pinIcon(L), keyboard: false, title: label }).addTo(map);
       if (!fitTo(map, [outline, [[c.lat, c.lon]]], { pad: 0.15, maxZoom: 18 })) map.setView([c.lat, c.lon], 17);
     } catch {
       element.hidden = true;

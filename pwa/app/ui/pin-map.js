@@ -3,10 +3,16 @@
 // focus. Like every grid map there is no base map (tiles need signal); the grids the phone
 // holds are drawn for orientation, and the pin works the same over a blank background.
 import { wrapLongitude } from "../geo.js";
+import { h } from "./dom.js";
 import { fitTo, gridMap, regionLayer } from "./grid-map.js";
 
 const ZOOM = 17;
 const KEY_STEP_PX = 8;  // one arrow key press; with Shift, five times as far
+
+/** The pin's icon: a DOM node, not an HTML string (one icon per marker). */
+export function pinIcon(L) {
+  return L.divIcon({ className: "pin", html: h("span", { class: "pin-head" }), iconSize: [36, 40], iconAnchor: [18, 34] });
+}
 
 /**
  * Draw into `element`. Options: `at` {lat, lon} or null, `regions` (records with a GeoJSON
@@ -21,8 +27,7 @@ export async function pinMap(element, { at = null, regions = [], draggable = fal
   outlines.addTo(map);
 
   let accuracy = null;
-  const icon = L.divIcon({ className: "pin", html: '<span class="pin-head"></span>', iconSize: [36, 40], iconAnchor: [18, 34] });
-  const pin = L.marker(at ? [at.lat, at.lon] : map.getCenter(), { icon, draggable, keyboard: draggable, title: label });
+  const pin = L.marker(at ? [at.lat, at.lon] : map.getCenter(), { icon: pinIcon(L), draggable, keyboard: draggable, title: label });
   if (at) pin.addTo(map);
   const labelPin = () => {
     const el = pin.getElement();
