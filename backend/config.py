@@ -65,6 +65,12 @@ class Config:
     ATTENDANCE_CLOCK_SKEW_ALLOWANCE_S = _env_int("ATTENDANCE_CLOCK_SKEW_ALLOWANCE_S", 24 * 3600)
     ATTENDANCE_CLOCK_SKEW_TOLERANCE_S = _env_int("ATTENDANCE_CLOCK_SKEW_TOLERANCE_S", 120)
 
+    # The service hall (一窗受理): a fix coarser than the maximum proves nothing about being in
+    # the hall and is refused; up to the allowance, a fix's accuracy is benefit of the doubt
+    # at the fence's edge.
+    HALL_FENCE_MAX_ACCURACY_M = float(os.environ.get("HALL_FENCE_MAX_ACCURACY_M", "100"))
+    HALL_FENCE_ACCURACY_ALLOWANCE_M = float(os.environ.get("HALL_FENCE_ACCURACY_ALLOWANCE_M", "30"))
+
     # Patrol (巡查): a track point with a coarser fix than this, or one that implies moving faster
     # than a worker on foot or bicycle can (from the last trusted point), is kept but flagged
     # as jitter and left out of the distance.

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from shapely.geometry import box, mapping
+from sqlalchemy import select
 
 from backend.accounts.models import User
 from backend.accounts.passwords import hash_password
@@ -180,3 +181,39 @@ def make_patrol(worker: User, points, *, started_at: str | None = None,
                        for p in track.points)
     db.session.commit()
     return patrol
+
+
+HALL_CENTRE = (35.0525, 118.3405)
+
+
+def make_hall(*, radius_m: float = 200.0, hours: dict | None = None, daily_limit: int = 200,
+              windows=((1, ("A", "B", "C")), (2, ("A",)), (3, ("B",)), (4, ("C",)))):
+    """A hall open around the clock with services A, B, C and four windows."""
+    from backend.queue import services as queue
+    from backend.queue.models import Service
+
+    hall = queue.add_hall(
+        name="测试政务大厅", lat=HALL_CENTRE[0], lon=HALL_CENTRE[1], fence_radius_m=radius_m,
+        services=[("A", "不动产登记"), ("B", "企业开办"), ("C", "社保医保")],
+        opening_hours=hours if hours is not None else {str(d): [["00:00", "24:00"]]
+                                                       for d in range(1, 8)},
+        windows=[(number, list(codes)) for number, codes in windows])
+    for service in db.session.scalars(select(Service).where(Service.hall_id == hall.id)):
+        service.daily_limit = daily_limit
+    db.session.commit()
+    return hall
+
+
+def hall_service(hall, code: str):
+    from backend.queue.models import Service
+
+    return db.session.scalar(select(Service).where(Service.hall_id == hall.id, Service.code == code))
+
+
+def make_clerk(hall, window_number: int, username: str | None = None):
+    from backend.queue import services as queue
+
+    clerk = make_user(username, roles=("clerk",))
+    queue.bind_clerk(hall, window_number, clerk.id)
+    db.session.commit()
+    return clerk

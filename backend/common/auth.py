@@ -20,8 +20,10 @@ from backend.extensions import db
 ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN = "admin", "supervisor", "worker", "clerk", "citizen"
 # Staff of a department (职能部门) that handles the cases dispatched to it.
 DEPARTMENT = "department"
-ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN, DEPARTMENT)
-STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, DEPARTMENT)
+# The service hall's manager (大厅负责人): supervision alerts, bad ratings' follow-up, statistics.
+HALL_MANAGER = "hall_manager"
+ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN, DEPARTMENT, HALL_MANAGER)
+STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, DEPARTMENT, HALL_MANAGER)
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,15 @@ DEMO_CATEGORY_GROUPS = (
     ("greenery", "园林绿化", "Greenery"), ("safety", "公共安全", "Public safety"),
     ("dispute", "矛盾纠纷", "Disputes"),
 )
+# The demo hall never closes, so that a newcomer can take a number at any hour; a real hall
+# sets its hours on the console's hall page. Windows 1 and 2 are integrated windows (综合窗口).
 DEMO_HALL = {"name": "临沂市政务服务中心", "lat": 35.0525, "lon": 118.3405, "fence_radius_m": 200.0,
-             "services": [("A", "不动产登记"), ("B", "企业开办"), ("C", "社保医保"), ("D", "户籍证照")]}
+             "address": "临沂市兰山区北京路 9 号",
+             "services": [("A", "不动产登记"), ("B", "企业开办"), ("C", "社保医保"), ("D", "户籍证照")],
+             "avg_service_min": {"A": 12.0, "B": 15.0, "C": 6.0, "D": 8.0},
+             "opening_hours": {str(day): [["00:00", "24:00"]] for day in range(1, 8)},
+             "windows": [(1, ["A", "B", "C", "D"]), (2, ["A", "B"]), (3, ["C"]), (4, ["D"])]}
+DEMO_HALL_STAFF = {"clerks": {"clerk1": 1}, "managers": ("manager1",)}
 
 # A post (岗位) in worker3's grid (砚池社区第三网格), worker3 on it: their fence is this circle.
 DEMO_POST = {"name": "学校门口", "grid_code": "371302002002003", "lat": 35.0576, "lon": 118.3658,
@@ -94,6 +101,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("worker2", "李娜", ("worker",), "371311001001002"),
     DemoAccount("worker3", "王强", ("worker",), "371302002002003"),
     DemoAccount("clerk1", "王芳", ("clerk",)),
+    DemoAccount("manager1", "大厅负责人 孙丽", ("hall_manager",)),
     DemoAccount("dept1", "城管局 赵磊", ("department",), department_code="CGJ"),
     DemoAccount("citizen1", "刘洋", ("citizen",)),
     DemoAccount("citizen2", "陈静", ("citizen",)),
@@ -175,7 +183,12 @@ def load_demo_city() -> dict:
                                    parent_code=code.split(".")[0])
             added["categories"] += 1
     if db.session.scalar(select(Hall.id).limit(1)) is None:
-        queue.add_hall(**DEMO_HALL)
+        hall = queue.add_hall(**DEMO_HALL)
+        users = dict(db.session.execute(select(User.username, User.id)).all())
+        for username, number in DEMO_HALL_STAFF["clerks"].items():
+            queue.bind_clerk(hall, number, users[username])
+        for username in DEMO_HALL_STAFF["managers"]:
+            queue.add_manager(hall, users[username])
         added["halls"] += 1
     if db.session.scalar(select(Shift.id).limit(1)) is None and CITY[0] in region_ids:
         attendance.put_shift(region_id=region_ids[CITY[0]], **DEMO_SHIFT)

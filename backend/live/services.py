@@ -11,8 +11,10 @@ How an event leaves the transaction that published it (LIVE_BROKER, "auto" by de
 - Otherwise this process only, right after the commit: the embedded default, served by one
   gunicorn worker (`make run` on SQLite).
 
-A stream gets only what its reader may see: the rule of incidents.cases.visible_to,
-applied to the event (Viewer.may_see), and only the event's public fields.
+A stream gets only what its reader may see: for case events the rule of
+incidents.cases.visible_to, applied to the event (Viewer.may_see); for a service hall's
+events (numbers called, queues moving, supervision alerts: nothing personal) everyone
+watching that hall (HallViewer). A stream sends only its event type's public fields.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ log = logging.getLogger(__name__)
 # the two equal, as live may not import incidents, which publishes through it).
 READERS = (ADMIN, SUPERVISOR, WORKER, DEPARTMENT, CITIZEN)
 BROKERS = ("auto", "postgresql", "redis", "local")
-# What a stream sends of an event; the other fields only decide who gets it.
-PUBLIC_FIELDS = ("type", "id", "code", "status", "version", "overdue", "at")
+# What a stream sends of an event, per type; the other fields only decide who gets it.
+PUBLIC_FIELDS = {
+    "case": ("type", "id", "code", "status", "version", "overdue", "at"),
+    "hall": ("type", "id", "kind", "number", "window", "service_id", "waiting", "alert", "at"),
+}
 # Events waiting for one stream to send them; a reader this far behind is told to reload.
 QUEUE_SIZE = 256
 # How long a new stream waits for its process's listener to be listening.
@@ -120,6 +125,8 @@ class Viewer:
         """incidents.cases.visible_to, on an event: a supervisor's or worker's region, a
         department's dispatched cases, one's own reports, cases sent back to oneself and
         cases one follows (one's report was merged into them)."""
+        if event.get("type") != "case":
+            return False
         if self.everything:
             return True
         if self.user_id in (event.get("reporter_id"), event.get("assignee_id")):
@@ -131,12 +138,23 @@ class Viewer:
         return self.department_id is not None and event.get("department_id") == self.department_id
 
 
+@dataclass(frozen=True)
+class HallViewer:
+    """Whoever watches one service hall: its display, a citizen's ticket page, the clerk's
+    and the manager's consoles. Hall events carry nothing personal."""
+
+    hall_id: str
+
+    def may_see(self, event: dict) -> bool:
+        return event.get("type") == "hall" and event.get("id") == self.hall_id
+
+
 # -- one process's streams --------------------------------------------------------------
 
 class Subscription:
     """One open stream's queue of events its reader may see."""
 
-    def __init__(self, viewer: Viewer, size: int = QUEUE_SIZE):
+    def __init__(self, viewer: Viewer | HallViewer, size: int = QUEUE_SIZE):
         self.viewer = viewer
         self.events: queue.Queue[dict] = queue.Queue(size)
         self.lost = False  # events were dropped: the reader must reload
@@ -289,7 +307,7 @@ class Live:
         if not transport.needs_listener:
             self._ready.set()
 
-    def subscribe(self, viewer: Viewer) -> Subscription:
+    def subscribe(self, viewer: Viewer | HallViewer) -> Subscription:
         """A new stream's queue; returns once this process listens (or LISTEN_WAIT_S)."""
         self._start_listener()
         subscription = Subscription(viewer)
@@ -367,14 +385,14 @@ def current() -> Live:
 
 # -- the stream -------------------------------------------------------------------------
 
-def open_stream(viewer: Viewer, *, seconds: float) -> Iterator[str]:
+def open_stream(viewer: Viewer | HallViewer, *, seconds: float) -> Iterator[str]:
     """A reader's text/event-stream, for `seconds` at most: its settings are read now, in
     the request; the body runs after it, without a database session."""
     return _stream(current(), viewer, seconds=max(0.0, seconds),
                    heartbeat_s=setting("LIVE_HEARTBEAT_S"), retry_ms=setting("LIVE_RETRY_MS"))
 
 
-def _stream(live: Live, viewer: Viewer, *, seconds: float, heartbeat_s: float,
+def _stream(live: Live, viewer: Viewer | HallViewer, *, seconds: float, heartbeat_s: float,
             retry_ms: int) -> Iterator[str]:
     subscription = live.subscribe(viewer)
     try:
@@ -409,7 +427,8 @@ def _drain(subscription: Subscription) -> None:
 
 def frame(event: dict) -> str:
     """One server-sent event: its type as the event name, its public fields as data."""
-    data = {key: event[key] for key in PUBLIC_FIELDS if key in event and key != "type"}
+    fields = PUBLIC_FIELDS.get(event["type"], ("type", "id"))
+    data = {key: event[key] for key in fields if key in event and key != "type"}
     return f"event: {event['type']}\ndata: {_dumps(data)}\n\n"
 
 

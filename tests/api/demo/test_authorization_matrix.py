@@ -21,82 +21,89 @@ from backend.accounts.models import User
 from backend.attendance.models import Shift
 from backend.departments.models import Department
 from backend.posts.models import Post
+from backend.queue.models import Hall, Service, Window
 from backend.regions.models import Region
 
-ROLES = ("anonymous", "citizen1", "clerk1", "dept1", "worker1", "street1", "supervisor", "admin")
+ROLES = ("anonymous", "citizen1", "clerk1", "manager1", "dept1", "worker1", "street1", "supervisor",
+         "admin")
 
 MATRIX = """
-                                                        anon citizen clerk dept worker street super admin
-GET    /api/v1/about                                      ok   ok    ok    ok    ok    ok    ok    ok
-GET    /healthz                                           ok   ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/openapi.json                               ok   ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/auth/login                                 ok   ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/auth/register                              ok   ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/auth/refresh                               401  401   401   401   401   401   401   401
-POST   /api/v1/auth/logout                                401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/me                                         401  ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/me/password                                401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/accounts                                   401  403   403   403   403   ok    ok    ok
-POST   /api/v1/accounts                                   401  403   403   403   403   403   403   ok
-GET    /api/v1/accounts/{user_id}                         401  403   403   403   403   ok    ok    ok
-PATCH  /api/v1/accounts/{user_id}                         401  403   403   403   403   403   403   ok
-GET    /api/v1/regions                                    401  403   ok    ok    ok    ok    ok    ok
-POST   /api/v1/regions                                    401  403   403   403   403   403   403   ok
-GET    /api/v1/regions/geojson                            401  403   ok    ok    ok    ok    ok    ok
-GET    /api/v1/regions/locate                             401  403   ok    ok    ok    ok    ok    ok
-GET    /api/v1/regions/{region_id}                        401  403   ok    ok    ok    ok    ok    ok
-PATCH  /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   ok
-DELETE /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   ok
-GET    /api/v1/departments                                401  403   ok    ok    ok    ok    ok    ok
-POST   /api/v1/departments                                401  403   403   403   403   403   403   ok
-GET    /api/v1/departments/{department_id}                401  403   ok    ok    ok    ok    ok    ok
-PATCH  /api/v1/departments/{department_id}                401  403   403   403   403   403   403   ok
-DELETE /api/v1/departments/{department_id}                401  403   403   403   403   403   403   ok
-GET    /api/v1/audit                                      401  403   403   403   403   403   403   ok
-GET    /api/v1/cases                                      401  ok    403   ok    ok    ok    ok    ok
-GET    /api/v1/cases/{case_id}                            401  ok    403   ok    ok    ok    ok    ok
-POST   /api/v1/cases/actions                              401  403   403   403   403   ok    ok    403
-POST   /api/v1/cases/{case_id}/actions                    401  ok    403   ok    ok    ok    ok    ok
-POST   /api/v1/cases/{case_id}/feedback                   401  ok    403   ok    ok    ok    ok    ok
-GET    /api/v1/live                                       401  ok    403   ok    ok    ok    ok    ok
-GET    /api/v1/notifications                              401  ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/notifications/read                         401  ok    ok    ok    ok    ok    ok    ok
-PATCH  /api/v1/notifications/{notification_id}            401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/push/key                                   401  ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/push/subscriptions                         401  ok    ok    ok    ok    ok    ok    ok
-DELETE /api/v1/push/subscriptions/{subscription_id}       401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/stats/cases                                401  403   403   403   403   ok    ok    ok
-GET    /api/v1/stats/cases.csv                            401  403   403   403   403   ok    ok    ok
-GET    /api/v1/stats/cases.xlsx                           401  403   403   403   403   ok    ok    ok
-GET    /api/v1/stats/cases/trend                          401  403   403   403   403   ok    ok    ok
-GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok
-POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/sync/conflicts                             401  403   403   403   403   ok    ok    ok
-POST   /api/v1/sync/conflicts/{conflict_id}/resolve       401  403   403   403   403   ok    ok    ok
-GET    /api/v1/blobs/{sha}                                401  ok    ok    ok    ok    ok    ok    ok
-PUT    /api/v1/blobs/{sha}                                401  ok    403   ok    ok    ok    ok    ok
-GET    /api/v1/blobs/{sha}/thumbnail                      401  ok    ok    ok    ok    ok    ok    ok
-GET    /api/v1/attendance/shifts                          401  403   403   403   403   ok    ok    ok
-PUT    /api/v1/attendance/shifts                          401  403   403   403   403   ok    ok    ok
-DELETE /api/v1/attendance/shifts/{shift_id}               401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/days                            401  403   403   403   ok    ok    ok    ok
-GET    /api/v1/attendance/calendar                        401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/summary                         401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/summary.csv                     401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/days.csv                        401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/month.xlsx                      401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/posts                           401  403   403   403   403   ok    ok    ok
-POST   /api/v1/attendance/posts                           401  403   403   403   403   ok    ok    ok
-GET    /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
-PATCH  /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
-DELETE /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   ok    ok    ok
-POST   /api/v1/attendance/posts/{post_id}/workers         401  403   403   403   403   ok    ok    ok
-DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id} 401  403   403   403   403   ok    ok    ok
-GET    /api/v1/patrol/tracks                              401  403   403   403   403   ok    ok    ok
-GET    /api/v1/patrol/coverage                            401  403   403   403   403   ok    ok    ok
-GET    /api/v1/map/cases                                  401  403   403   403   403   ok    ok    ok
-GET    /api/v1/map/workers                                401  403   403   403   403   ok    ok    ok
-GET    /api/v1/map/settings                               401  403   403   403   403   ok    ok    ok
+                                                        anon citizen clerk mgr  dept worker street super admin
+GET    /api/v1/about                                      ok   ok    ok    ok    ok    ok    ok    ok    ok
+GET    /healthz                                           ok   ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/openapi.json                               ok   ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/login                                 ok   ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/register                              ok   ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/auth/refresh                               401  401   401   401   401   401   401   401   401
+POST   /api/v1/auth/logout                                401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/me                                         401  ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/me/password                                401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/accounts                                   401  403   403   403   403   403   ok    ok    ok
+POST   /api/v1/accounts                                   401  403   403   403   403   403   403   403   ok
+GET    /api/v1/accounts/{user_id}                         401  403   403   403   403   403   ok    ok    ok
+PATCH  /api/v1/accounts/{user_id}                         401  403   403   403   403   403   403   403   ok
+GET    /api/v1/regions                                    401  403   ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/regions                                    401  403   403   403   403   403   403   403   ok
+GET    /api/v1/regions/geojson                            401  403   ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/regions/locate                             401  403   ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/regions/{region_id}                        401  403   ok    ok    ok    ok    ok    ok    ok
+PATCH  /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   403   ok
+DELETE /api/v1/regions/{region_id}                        401  403   403   403   403   403   403   403   ok
+GET    /api/v1/departments                                401  403   ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/departments                                401  403   403   403   403   403   403   403   ok
+GET    /api/v1/departments/{department_id}                401  403   ok    ok    ok    ok    ok    ok    ok
+PATCH  /api/v1/departments/{department_id}                401  403   403   403   403   403   403   403   ok
+DELETE /api/v1/departments/{department_id}                401  403   403   403   403   403   403   403   ok
+GET    /api/v1/audit                                      401  403   403   403   403   403   403   403   ok
+GET    /api/v1/cases                                      401  ok    403   403   ok    ok    ok    ok    ok
+GET    /api/v1/cases/{case_id}                            401  ok    403   403   ok    ok    ok    ok    ok
+POST   /api/v1/cases/actions                              401  403   403   403   403   403   ok    ok    403
+POST   /api/v1/cases/{case_id}/actions                    401  ok    403   403   ok    ok    ok    ok    ok
+POST   /api/v1/cases/{case_id}/feedback                   401  ok    403   403   ok    ok    ok    ok    ok
+GET    /api/v1/live                                       401  ok    403   403   ok    ok    ok    ok    ok
+GET    /api/v1/notifications                              401  ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/notifications/read                         401  ok    ok    ok    ok    ok    ok    ok    ok
+PATCH  /api/v1/notifications/{notification_id}            401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/push/key                                   401  ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/push/subscriptions                         401  ok    ok    ok    ok    ok    ok    ok    ok
+DELETE /api/v1/push/subscriptions/{subscription_id}       401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/stats/cases                                401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/stats/cases.csv                            401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/stats/cases.xlsx                           401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/stats/cases/trend                          401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/sync/conflicts                             401  403   403   403   403   403   ok    ok    ok
+POST   /api/v1/sync/conflicts/{conflict_id}/resolve       401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/blobs/{sha}                                401  ok    ok    ok    ok    ok    ok    ok    ok
+PUT    /api/v1/blobs/{sha}                                401  ok    403   403   ok    ok    ok    ok    ok
+GET    /api/v1/blobs/{sha}/thumbnail                      401  ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/attendance/shifts                          401  403   403   403   403   403   ok    ok    ok
+PUT    /api/v1/attendance/shifts                          401  403   403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/shifts/{shift_id}               401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/days                            401  403   403   403   403   ok    ok    ok    ok
+GET    /api/v1/attendance/calendar                        401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/summary                         401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/summary.csv                     401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/days.csv                        401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/month.xlsx                      401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/posts                           401  403   403   403   403   403   ok    ok    ok
+POST   /api/v1/attendance/posts                           401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   403   ok    ok    ok
+PATCH  /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/posts/{post_id}                 401  403   403   403   403   403   ok    ok    ok
+POST   /api/v1/attendance/posts/{post_id}/workers         401  403   403   403   403   403   ok    ok    ok
+DELETE /api/v1/attendance/posts/{post_id}/workers/{worker_id} 401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/patrol/tracks                              401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/patrol/coverage                            401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/map/cases                                  401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/map/workers                                401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/map/settings                               401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/halls                                      ok   ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/halls/{hall_id}/tickets                    401  ok    403   403   403   403   403   403   403
+GET    /api/v1/tickets                                    401  ok    403   403   403   403   403   403   403
+GET    /api/v1/tickets/{ticket_id}                        401  ok    403   403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/cancel                 401  ok    403   403   403   403   403   403   403
 """
 
 
@@ -149,7 +156,12 @@ def targets(demo, db) -> dict[str, str]:
             "department_id": str(db.session.scalar(select(Department.id))),
             "shift_id": str(db.session.scalar(select(Shift.id))), "post_id": str(post.id),
             "conflict_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()),
-            "notification_id": str(uuid.uuid4()), "subscription_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
+            "notification_id": str(uuid.uuid4()), "subscription_id": str(uuid.uuid4()),
+            "hall_id": str(db.session.scalar(select(Hall.id))), "ticket_id": str(uuid.uuid4()),
+            "service_id": str(db.session.scalar(select(Service.id))),
+            "window_id": str(db.session.scalar(select(Window.id))), "alert_id": str(uuid.uuid4()),
+            "rating_id": str(uuid.uuid4()), "slot_id": str(uuid.uuid4()),
+            "appointment_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
 
 
 def _call(client, method: str, path: str, headers: dict):
