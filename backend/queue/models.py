@@ -31,6 +31,11 @@ WINDOW_STATUSES = (WINDOW_OPEN, WINDOW_PAUSED, WINDOW_CLOSED)
 ALERT_OVERTIME, ALERT_IDLE, ALERT_PAUSED, ALERT_LONG_WAIT = (
     "overtime_service", "idle_window", "paused_window", "long_wait")
 ALERT_KINDS = (ALERT_OVERTIME, ALERT_IDLE, ALERT_PAUSED, ALERT_LONG_WAIT)
+# What a rating may name (the citizen ticks them; the PWA words them): praise, then complaints.
+RATING_REASONS = ("efficient", "courteous", "clear", "long_wait", "attitude", "unclear",
+                  "repeat_visit", "other")
+# A rating of this or lower opens a follow-up (差评整改) for the hall's manager.
+BAD_RATING_MAX = 2
 # A bad rating's follow-up (差评整改).
 FOLLOWUP_OPEN, FOLLOWUP_DONE = "open", "done"
 
