@@ -58,12 +58,21 @@ def push_near(service_id: uuid.UUID, now: datetime, *, skip_number: str | None =
     its holder has just seen its place."""
     from backend.queue.tickets import queue_key  # tickets publishes through this module
 
-    front = db.session.scalars(
-        select(Ticket).where(Ticket.service_id == service_id, Ticket.status == WAITING)
+    front = db.session.execute(
+        select(Ticket.id, Ticket.near_pushed).where(Ticket.service_id == service_id,
+                                                    Ticket.status == WAITING)
         .order_by(*queue_key(now)).limit(NEAR_POSITION)).all()
-    for place, ticket in enumerate(front, start=1):
-        if ticket.near_pushed:
-            continue
+    places = {ticket_id: place for place, (ticket_id, pushed) in enumerate(front, start=1)
+              if not pushed}
+    if not places:
+        return
+    # Locked rows are skipped, not waited for: another transaction (a call at another
+    # window) is moving them, and waiting here for each other's rows would deadlock two
+    # calls. A later change of the queue tells whoever was skipped.
+    for ticket in db.session.scalars(select(Ticket).where(
+            Ticket.id.in_(places), Ticket.near_pushed.is_(False))
+            .with_for_update(skip_locked=True)):
+        place = places[ticket.id]
         ticket.near_pushed = True
         if ticket.number == skip_number:
             continue
