@@ -227,6 +227,7 @@ def register_api(app: Flask) -> None:
     from backend.posts.api import posts_blp
     from backend.push.api import push_blp
     from backend.queue.api import halls_blp, tickets_blp
+    from backend.queue.api_display import display_blp
     from backend.regions.api import regions_blp
     from backend.stats.api import stats_blp
     from backend.sync_adapter.api import sync_blp
@@ -235,7 +236,7 @@ def register_api(app: Flask) -> None:
     for blueprint in (health_blp, auth_blp, me_blp, accounts_blp, regions_blp, sync_blp,
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
                       cases_blp, notifications_blp, stats_blp, map_blp, live_blp, push_blp,
-                      halls_blp, tickets_blp):
+                      halls_blp, tickets_blp, display_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

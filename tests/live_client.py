@@ -30,8 +30,8 @@ class TestClientStream:
 
     __test__ = False
 
-    def __init__(self, client, headers: dict):
-        self.response = client.get("/api/v1/live", headers=headers, buffered=False)
+    def __init__(self, client, headers: dict, path: str = "/api/v1/live"):
+        self.response = client.get(path, headers=headers, buffered=False)
         assert self.response.status_code == 200, self.response.get_data(as_text=True)
         self.chunks = iter(self.response.response)
         self.first = self._next()

@@ -141,7 +141,8 @@ def test_openapi_documents_bodies_and_responses_with_schemas(client):
     # Blobs are photo bytes, up and down: binary image bodies instead of JSON; exports
     # (paths ending in .csv or .xlsx) are CSV or an Excel workbook; live updates a stream.
     images = {"image/jpeg", "image/png", "image/webp"}
-    streams = {"/api/v1/live": {"text/event-stream"}}
+    streams = {"/api/v1/live": {"text/event-stream"},
+               "/api/v1/halls/{hall_id}/events": {"text/event-stream"}}
     for path, operations in _spec(client)["paths"].items():
         is_blob = path.startswith("/api/v1/blobs/")
         export_types = {".csv": {"text/csv"}, ".xlsx": {

@@ -101,6 +101,8 @@ GET    /api/v1/map/workers                                401  403   403   403  
 GET    /api/v1/map/settings                               401  403   403   403   403   403   ok    ok    ok
 GET    /api/v1/halls                                      ok   ok    ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/halls/{hall_id}/tickets                    401  ok    403   403   403   403   403   403   403
+GET    /api/v1/halls/{hall_id}/board                      ok   ok    ok    ok    ok    ok    ok    ok    ok
+GET    /api/v1/halls/{hall_id}/events                     ok   ok    ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/tickets                                    401  ok    403   403   403   403   403   403   403
 GET    /api/v1/tickets/{ticket_id}                        401  ok    403   403   403   403   403   403   403
 POST   /api/v1/tickets/{ticket_id}/cancel                 401  ok    403   403   403   403   403   403   403
