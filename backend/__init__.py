@@ -227,6 +227,8 @@ def register_api(app: Flask) -> None:
     from backend.posts.api import posts_blp
     from backend.push.api import push_blp
     from backend.queue.api import halls_blp, tickets_blp
+    from backend.queue.api_admin import (appointments_blp, hall_admin_blp, services_blp,
+                                         window_admin_blp)
     from backend.queue.api_display import display_blp
     from backend.regions.api import regions_blp
     from backend.stats.api import stats_blp
@@ -237,6 +239,8 @@ def register_api(app: Flask) -> None:
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
                       cases_blp, notifications_blp, stats_blp, map_blp, live_blp, push_blp,
                       halls_blp, tickets_blp, display_blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (hall_admin_blp, services_blp, window_admin_blp, appointments_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)

@@ -45,11 +45,27 @@ CONFLICT_RESTORED = "sync.conflict_restored"
 CONFLICT_ACCEPTED = "sync.conflict_accepted"
 CASE_ACTION = "case.action"
 CASE_FEEDBACK = "case.feedback"
+# The service hall's set-up (一窗受理): halls, services, windows, managers, booking slots.
+HALL_CREATED = "hall.created"
+HALL_UPDATED = "hall.updated"
+HALL_SERVICE_ADDED = "hall.service_added"
+HALL_SERVICE_UPDATED = "hall.service_updated"
+HALL_SERVICE_REMOVED = "hall.service_removed"
+HALL_WINDOW_ADDED = "hall.window_added"
+HALL_WINDOW_UPDATED = "hall.window_updated"
+HALL_WINDOW_REMOVED = "hall.window_removed"
+HALL_MANAGERS_SET = "hall.managers_set"
+HALL_SLOT_ADDED = "hall.slot_added"
+HALL_SLOT_REMOVED = "hall.slot_removed"
+HALL_SETUP_ACTIONS = (HALL_CREATED, HALL_UPDATED, HALL_SERVICE_ADDED, HALL_SERVICE_UPDATED,
+                      HALL_SERVICE_REMOVED, HALL_WINDOW_ADDED, HALL_WINDOW_UPDATED,
+                      HALL_WINDOW_REMOVED, HALL_MANAGERS_SET, HALL_SLOT_ADDED, HALL_SLOT_REMOVED)
 
 ACTIONS = (SIGN_IN, SIGN_IN_FAILED, LOCKED_OUT, SIGN_OUT, TOKEN_REUSED, PASSWORD_CHANGED,
            PASSWORD_CHANGE_FAILED, ACCOUNT_CREATED, ACCOUNT_UPDATED, ROLES_CHANGED,
            REGION_CHANGED, DEPARTMENT_CHANGED, ACCOUNT_DISABLED, ACCOUNT_ENABLED, PASSWORD_RESET,
-           CONFLICT_RESTORED, CONFLICT_ACCEPTED, CASE_ACTION, CASE_FEEDBACK)
+           CONFLICT_RESTORED, CONFLICT_ACCEPTED, CASE_ACTION, CASE_FEEDBACK,
+           *HALL_SETUP_ACTIONS)
 AREAS = tuple(sorted({action.split(".")[0] for action in ACTIONS}))
 
 _PENDING = "civicgrid.audit.pending"

@@ -106,6 +106,23 @@ GET    /api/v1/halls/{hall_id}/events                     ok   ok    ok    ok   
 GET    /api/v1/tickets                                    401  ok    403   403   403   403   403   403   403
 GET    /api/v1/tickets/{ticket_id}                        401  ok    403   403   403   403   403   403   403
 POST   /api/v1/tickets/{ticket_id}/cancel                 401  ok    403   403   403   403   403   403   403
+POST   /api/v1/halls                                      401  403   403   403   403   403   403   403   ok
+PATCH  /api/v1/halls/{hall_id}                            401  403   403   403   403   403   403   403   ok
+POST   /api/v1/halls/{hall_id}/services                   401  403   403   403   403   403   403   403   ok
+GET    /api/v1/halls/{hall_id}/windows                    401  403   403   403   403   403   403   403   ok
+POST   /api/v1/halls/{hall_id}/windows                    401  403   403   403   403   403   403   403   ok
+GET    /api/v1/halls/{hall_id}/managers                   401  403   403   403   403   403   403   403   ok
+PUT    /api/v1/halls/{hall_id}/managers                   401  403   403   403   403   403   403   403   ok
+PATCH  /api/v1/services/{service_id}                      401  403   403   403   403   403   403   403   ok
+DELETE /api/v1/services/{service_id}                      401  403   403   403   403   403   403   403   ok
+GET    /api/v1/services/{service_id}/slots                401  ok    ok    ok    ok    ok    ok    ok    ok
+POST   /api/v1/services/{service_id}/slots                401  403   403   ok    403   403   403   403   ok
+PATCH  /api/v1/windows/{window_id}                        401  403   403   403   403   403   403   403   ok
+DELETE /api/v1/windows/{window_id}                        401  403   403   403   403   403   403   403   ok
+DELETE /api/v1/slots/{slot_id}                            401  403   403   ok    403   403   403   403   ok
+POST   /api/v1/slots/{slot_id}/appointments               401  ok    403   403   403   403   403   403   403
+GET    /api/v1/appointments                               401  ok    403   403   403   403   403   403   403
+DELETE /api/v1/appointments/{appointment_id}              401  ok    403   403   403   403   403   403   403
 """
 
 
