@@ -227,6 +227,7 @@ def register_api(app: Flask) -> None:
     from backend.posts.api import posts_blp
     from backend.push.api import push_blp
     from backend.queue.api import halls_blp, tickets_blp
+    from backend.queue.api_manager import hall_manager_blp, ratings_blp
     from backend.queue.api_admin import (appointments_blp, hall_admin_blp, services_blp,
                                          window_admin_blp)
     from backend.queue.api_display import display_blp
@@ -241,6 +242,8 @@ def register_api(app: Flask) -> None:
                       halls_blp, tickets_blp, display_blp):
         api.register_blueprint(blueprint)
     for blueprint in (hall_admin_blp, services_blp, window_admin_blp, appointments_blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (ratings_blp, hall_manager_blp):
         api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
@@ -274,6 +277,7 @@ def register_cli(app: Flask) -> None:
     from backend.incidents.cli import cases_cli
     from backend.jobs.cli import jobs_cli
     from backend.photos.cli import photos_cli
+    from backend.queue.cli import hall_cli
     from backend.regions.cli import regions_cli
     from backend.stats import cli as _stats_cli  # noqa: F401 (adds `flask cases rebuild-rollup`)
     from backend.sync_adapter.cli import sync_cli
@@ -285,22 +289,25 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(photos_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(hall_cli)
 
 
 def register_jobs(app: Flask) -> None:
     """With JOBS=1 (`make run` sets it), each process runs the periodic jobs under a lease
     in the database, so one of several gunicorn workers runs each per period. Off, cron runs
-    their commands (`flask cases mark-overdue`)."""
+    their commands (`flask cases mark-overdue`, `flask hall watch`)."""
     if not app.config.get("JOBS"):
         return
     from datetime import timedelta
 
     from backend.common.jobs import start_scheduler_once
     from backend.incidents.overdue import mark_overdue
+    from backend.queue.supervision import watch as watch_halls
 
     # Started by the first request a process serves: never in `flask` commands.
-    app.before_request(lambda: start_scheduler_once(app, {"mark_overdue": (
-        timedelta(minutes=app.config["OVERDUE_JOB_MINUTES"]), mark_overdue)}))
+    app.before_request(lambda: start_scheduler_once(app, {
+        "mark_overdue": (timedelta(minutes=app.config["OVERDUE_JOB_MINUTES"]), mark_overdue),
+        "hall_watch": (timedelta(seconds=app.config["HALL_WATCH_S"]), watch_halls)}))
 
 
 def register_pages(app: Flask) -> None:

@@ -104,6 +104,8 @@ class Config:
     # one of several gunicorn workers runs it; off, cron runs `flask cases mark-overdue`.
     JOBS = os.environ.get("JOBS", "") == "1"
     OVERDUE_JOB_MINUTES = _env_int("OVERDUE_JOB_MINUTES", 10)
+    # Electronic supervision (电子监察) looks at every hall this often (`flask hall watch`).
+    HALL_WATCH_S = _env_int("HALL_WATCH_S", 30)
     # How long after closing a supervisor may reopen a case (the result did not hold).
     CASE_REOPEN_WINDOW_H = _env_int("CASE_REOPEN_WINDOW_H", 7 * 24)
     # A new report of the same category this close to an open case, reported this near in

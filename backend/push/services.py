@@ -165,10 +165,33 @@ def notification_message(kind: str, subject_id, params: dict) -> dict:
         title, body = f"{step}超时", f"案件 {code} 的{step}环节已超时。"
     elif kind == "followed_case_closed":
         title, body = "案件已办结", f"您关注的案件 {code} 已办结。"
+    elif kind in HALL_NOTICES:
+        title, body = HALL_NOTICES[kind](params)
+        return {"title": title, "body": body, "url": "/#/console/hall",
+                "tag": f"{kind}:{subject_id}"}
     else:
         title, body = "新通知", f"案件 {code}" if code else "您有一条新通知。"
     return {"title": title, "body": body, "url": f"/#/reports/{subject_id}",
             "tag": f"{kind}:{subject_id}"}
+
+
+# The service hall's notices to its managers: a supervision alert (电子监察), a bad rating.
+HALL_ALERT_WORDS = {"overtime_service": ("办理超时", "{label} 办理已超过时限"),
+                    "idle_window": ("窗口空闲", "{label} 号窗口空闲，仍有群众等候"),
+                    "paused_window": ("窗口暂停", "{label} 号窗口暂停过久，仍有群众等候"),
+                    "long_wait": ("等候过久", "{label} 有群众等候过久")}
+
+
+def _hall_alert_words(params: dict) -> tuple[str, str]:
+    title, body = HALL_ALERT_WORDS.get(params.get("kind"), ("异常", "{label}"))
+    return f"大厅告警：{title}", body.format(label=params.get("subject_label", ""))
+
+
+HALL_NOTICES = {
+    "hall_alert": _hall_alert_words,
+    "bad_rating": lambda p: ("差评待整改",
+                             f"{p.get('number', '')} 获评 {p.get('score', '')} 分，请跟进整改。"),
+}
 
 
 class PushFailed(Exception):

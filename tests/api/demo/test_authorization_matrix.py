@@ -106,6 +106,13 @@ GET    /api/v1/halls/{hall_id}/events                     ok   ok    ok    ok   
 GET    /api/v1/tickets                                    401  ok    403   403   403   403   403   403   403
 GET    /api/v1/tickets/{ticket_id}                        401  ok    403   403   403   403   403   403   403
 POST   /api/v1/tickets/{ticket_id}/cancel                 401  ok    403   403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/rating                 401  ok    403   403   403   403   403   403   403
+GET    /api/v1/halls/managed                              401  403   403   ok    403   403   403   403   ok
+GET    /api/v1/halls/{hall_id}/overview                   401  403   403   ok    403   403   403   403   ok
+GET    /api/v1/halls/{hall_id}/alerts                     401  403   403   ok    403   403   403   403   ok
+POST   /api/v1/alerts/{alert_id}/acknowledge              401  403   403   ok    403   403   403   403   ok
+GET    /api/v1/halls/{hall_id}/followups                  401  403   403   ok    403   403   403   403   ok
+POST   /api/v1/ratings/{rating_id}/followup               401  403   403   ok    403   403   403   403   ok
 POST   /api/v1/halls                                      401  403   403   403   403   403   403   403   ok
 PATCH  /api/v1/halls/{hall_id}                            401  403   403   403   403   403   403   403   ok
 POST   /api/v1/halls/{hall_id}/services                   401  403   403   403   403   403   403   403   ok
