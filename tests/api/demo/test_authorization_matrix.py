@@ -106,6 +106,14 @@ GET    /api/v1/halls/{hall_id}/events                     ok   ok    ok    ok   
 GET    /api/v1/tickets                                    401  ok    403   403   403   403   403   403   403
 GET    /api/v1/tickets/{ticket_id}                        401  ok    403   403   403   403   403   403   403
 POST   /api/v1/tickets/{ticket_id}/cancel                 401  ok    403   403   403   403   403   403   403
+GET    /api/v1/windows/mine                               401  403   ok    403   403   403   403   403   403
+POST   /api/v1/windows/{window_id}/call                   401  403   ok    403   403   403   403   403   403
+POST   /api/v1/windows/{window_id}/pause                  401  403   ok    403   403   403   403   403   403
+POST   /api/v1/windows/{window_id}/resume                 401  403   ok    403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/recall                 401  403   ok    403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/no-show                401  403   ok    403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/transfer               401  403   ok    403   403   403   403   403   403
+POST   /api/v1/tickets/{ticket_id}/finish                 401  403   ok    403   403   403   403   403   403
 POST   /api/v1/tickets/{ticket_id}/rating                 401  ok    403   403   403   403   403   403   403
 GET    /api/v1/halls/managed                              401  403   403   ok    403   403   403   403   ok
 GET    /api/v1/halls/{hall_id}/overview                   401  403   403   ok    403   403   403   403   ok
@@ -185,7 +193,9 @@ def targets(demo, db) -> dict[str, str]:
             "notification_id": str(uuid.uuid4()), "subscription_id": str(uuid.uuid4()),
             "hall_id": str(db.session.scalar(select(Hall.id))), "ticket_id": str(uuid.uuid4()),
             "service_id": str(db.session.scalar(select(Service.id))),
-            "window_id": str(db.session.scalar(select(Window.id))), "alert_id": str(uuid.uuid4()),
+            # Window 1: clerk1's, so the clerk's calls get past "not your window".
+            "window_id": str(db.session.scalar(select(Window.id).order_by(Window.number))),
+            "alert_id": str(uuid.uuid4()),
             "rating_id": str(uuid.uuid4()), "slot_id": str(uuid.uuid4()),
             "appointment_id": str(uuid.uuid4()), "sha": hashlib.sha256(b"no such photo").hexdigest()}
 
