@@ -15,6 +15,7 @@ const SHELL = [
   "/app/backoff.js",
   "/app/live.js",
   "/app/ui/live-status.js",
+  "/app/hall-live.js",
   "/app/fence.js",
   "/app/geo.js",
   "/app/i18n.js",
@@ -75,6 +76,8 @@ const SHELL = [
   "/console/case.js",
   "/console/assessment.js",
   "/console/map.js",
+  "/display/display.js",
+  "/display/display.css",
 ];
 
 self.addEventListener("install", (event) => {

@@ -3,6 +3,7 @@
 const ROUTES = [
   { pattern: /^\/signin$/, module: "../screens/signin.js", public: true },
   { pattern: /^\/signup$/, module: "../screens/signup.js", public: true },
+  { pattern: /^\/display(?:\/(?<hall>[0-9a-f-]{36}))?$/, module: "../display/display.js", public: true },
   { pattern: /^\/$/, module: "../screens/home.js" },
   { pattern: /^\/sync$/, module: "../screens/sync.js" },
   { pattern: /^\/reports$/, module: "../screens/reports.js" },
