@@ -18,6 +18,8 @@ const ROUTES = [
   { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
   { pattern: /^\/console\/map$/, module: "../console/map.js" },
   { pattern: /^\/console\/audit$/, module: "../console/audit.js" },
+  { pattern: /^\/console\/halls$/, module: "../console/halls.js" },
+  { pattern: /^\/appointments$/, module: "../screens/appointments.js" },
   { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },
   { pattern: /^\/console\/cases\/(?<id>[0-9a-f-]{36})$/, module: "../console/case.js" },

@@ -6,7 +6,7 @@ import { authed } from "../app/api.js";
 import { formatTime, h } from "../app/ui/dom.js";
 import { errorMessage } from "../app/i18n.js";
 
-export const AREAS = ["auth", "account", "case", "sync"];
+export const AREAS = ["auth", "account", "case", "hall", "sync"];
 export const PER_PAGE = 50;
 
 /** The query string for a filter form's values: empty fields left out; "from" and "to" are

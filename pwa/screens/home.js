@@ -19,6 +19,7 @@ const TILES = {
     { key: "citizen_reports", href: "#/reports", icon: "list" },
     { key: "take_number", href: "#/soon/take_number", icon: "ticket" },
     { key: "my_tickets", href: "#/soon/my_tickets", icon: "bell" },
+    { key: "appointments", href: "#/appointments", icon: "clock" },
     { key: "certificates", href: "#/soon/certificates", icon: "card" },
   ],
   supervisor: [
