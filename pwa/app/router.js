@@ -23,6 +23,7 @@ const ROUTES = [
   { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },
   { pattern: /^\/console\/cases\/(?<id>[0-9a-f-]{36})$/, module: "../console/case.js" },
+  { pattern: /^\/console\/hall(?:\?(?<query>.*))?$/, module: "../console/hall.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 

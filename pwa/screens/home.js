@@ -33,7 +33,8 @@ const TILES = {
 // Supervisors, admins and department staff work at a desk: their home is the console
 // itself, or for department staff the cases dispatched to them (the only console page
 // they have). The first desk role in this order picks.
-const DESK_HOMES = [["supervisor", "/console"], ["admin", "/console"], ["department", "/console/cases"]];
+const DESK_HOMES = [["supervisor", "/console"], ["admin", "/console"], ["department", "/console/cases"],
+  ["hall_manager", "/console/hall"]];
 const PHONE_ROLES = ["worker", "citizen"];
 
 /** Where a desk user's home is, or null for someone who gets the phone's tiles. */

@@ -48,11 +48,24 @@ export function noticeText(t, notice, lang, timeZone) {
     return t("notify.followed_case_closed", { code: params.code || t("reports.no_code"),
       report: params.report_code || t("reports.no_code") });
   }
+  // The service hall's manager: a supervision alert, a bad rating to follow up.
+  if (notice.kind === "hall_alert") {
+    const label = params.subject_label || "";
+    const subject = ["idle_window", "paused_window"].includes(params.kind)
+      ? t("hallmgr.subject.window", { window: label }) : label;
+    return t("notify.hall_alert", { kind: t(`hallmgr.kind.${params.kind}`), subject });
+  }
+  if (notice.kind === "bad_rating") {
+    return t("notify.bad_rating", { number: params.number || "", score: params.score ?? "" });
+  }
   return t("notify.unknown");
 }
 
+const HALL_KINDS = ["hall_alert", "bad_rating"];
+
 /** Where choosing a notification goes: the console's case page, or the phone's report. */
 export function noticePath(notice, where) {
+  if (HALL_KINDS.includes(notice.kind)) return "/console/hall";
   return where === "console" ? `/console/cases/${notice.subject_id}` : `/reports/${notice.subject_id}`;
 }
 
