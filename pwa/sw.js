@@ -78,6 +78,7 @@ const SHELL = [
   "/console/case.js",
   "/console/assessment.js",
   "/console/map.js",
+  "/console/hall.js",
   "/display/display.js",
   "/display/display.css",
 ];
