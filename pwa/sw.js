@@ -46,6 +46,8 @@ const SHELL = [
   "/app/ui/status-chip.js",
   "/app/ui/notification-bell.js",
   "/app/push.js",
+  "/app/queue.js",
+  "/app/ticket-cache.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",
@@ -67,6 +69,9 @@ const SHELL = [
   "/screens/soon.js",
   "/screens/attendance.js",
   "/screens/patrol.js",
+  "/screens/take-number.js",
+  "/screens/ticket.js",
+  "/screens/tickets.js",
   "/screens/appointments.js",
   "/console/console.js",
   "/console/attendance.js",
@@ -124,10 +129,15 @@ self.addEventListener("push", (event) => {
   } catch {
     message = { body: event.data?.text() };
   }
-  event.waitUntil(self.registration.showNotification(message.title || "网格通", {
-    body: message.body || "", tag: message.tag, icon: "/icons/icon-192.png",
-    data: { url: message.url || "/" },
-  }));
+  event.waitUntil(Promise.all([
+    self.registration.showNotification(message.title || "网格通", {
+      body: message.body || "", tag: message.tag, icon: "/icons/icon-192.png",
+      data: { url: message.url || "/" },
+    }),
+    // An open page (a ticket being watched) reads its data again at once.
+    self.clients.matchAll({ type: "window", includeUncontrolled: true })
+      .then((windows) => windows.forEach((client) => client.postMessage({ type: "push", message }))),
+  ]));
 });
 
 self.addEventListener("notificationclick", (event) => {

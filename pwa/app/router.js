@@ -24,6 +24,9 @@ const ROUTES = [
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },
   { pattern: /^\/console\/cases\/(?<id>[0-9a-f-]{36})$/, module: "../console/case.js" },
   { pattern: /^\/console\/hall(?:\?(?<query>.*))?$/, module: "../console/hall.js" },
+  { pattern: /^\/tickets$/, module: "../screens/tickets.js" },
+  { pattern: /^\/tickets\/new$/, module: "../screens/take-number.js" },
+  { pattern: /^\/tickets\/(?<id>[0-9a-f-]{36})$/, module: "../screens/ticket.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 

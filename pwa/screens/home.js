@@ -17,8 +17,8 @@ const TILES = {
   citizen: [
     { key: "citizen_report", href: "#/reports/new", icon: "camera" },
     { key: "citizen_reports", href: "#/reports", icon: "list" },
-    { key: "take_number", href: "#/soon/take_number", icon: "ticket" },
-    { key: "my_tickets", href: "#/soon/my_tickets", icon: "bell" },
+    { key: "take_number", href: "#/tickets/new", icon: "ticket" },
+    { key: "my_tickets", href: "#/tickets", icon: "bell" },
     { key: "appointments", href: "#/appointments", icon: "clock" },
     { key: "certificates", href: "#/soon/certificates", icon: "card" },
   ],

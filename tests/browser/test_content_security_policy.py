@@ -23,7 +23,7 @@ DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 SCREENS = {
     "worker1": (PHONE, ["/", "/patrol", "/attendance", "/reports/new", "/reports", "/sync"]),
     "worker3": (PHONE, ["/attendance"]),  # the post's circle instead of the grid
-    "citizen1": (PHONE, ["/", "/reports/new", "/reports", "/soon/take_number", "/soon/my_tickets",
+    "citizen1": (PHONE, ["/", "/reports/new", "/reports", "/tickets/new", "/tickets",
                          "/soon/certificates", "/sync"]),
     "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
@@ -57,7 +57,9 @@ def _settle(page: Page) -> None:
 def _track_requests(context) -> None:
     """context.in_flight["n"]: its requests not yet finished, the live stream aside."""
     flight = {"n": 0}
-    counted = lambda request: not request.url.split("?")[0].endswith("/api/v1/live")  # noqa: E731
+    # The live streams (the console's, a hall's events) stay open while their page is shown.
+    counted = lambda request: not re.search(r"/api/v1/(live|halls/[^/]+/events)$",  # noqa: E731
+                                            request.url.split("?")[0])
 
     def started(request) -> None:
         flight["n"] += counted(request)
