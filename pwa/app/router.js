@@ -18,6 +18,7 @@ const ROUTES = [
   { pattern: /^\/console\/posts$/, module: "../console/posts.js" },
   { pattern: /^\/console\/map$/, module: "../console/map.js" },
   { pattern: /^\/console\/audit$/, module: "../console/audit.js" },
+  { pattern: /^\/console\/clerk$/, module: "../console/clerk.js" },
   { pattern: /^\/console\/halls$/, module: "../console/halls.js" },
   { pattern: /^\/appointments$/, module: "../screens/appointments.js" },
   { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },

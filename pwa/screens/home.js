@@ -26,7 +26,7 @@ const TILES = {
     { key: "console", href: "#/console", icon: "map" },
     { key: "my_reports", href: "#/reports", icon: "list" },
   ],
-  clerk: [{ key: "clerk_console", href: "#/soon/clerk_console", icon: "window" }],
+  clerk: [{ key: "clerk_console", href: "#/console/clerk", icon: "window" }],
   admin: [{ key: "console", href: "#/console", icon: "gear" }],
 };
 
@@ -34,6 +34,7 @@ const TILES = {
 // itself, or for department staff the cases dispatched to them (the only console page
 // they have). The first desk role in this order picks.
 const DESK_HOMES = [["supervisor", "/console"], ["admin", "/console"], ["department", "/console/cases"],
+  ["clerk", "/console/clerk"],
   ["hall_manager", "/console/hall"]];
 const PHONE_ROLES = ["worker", "citizen"];
 

@@ -9,12 +9,13 @@ test("supervisors and admins land on the console, department staff on their case
   assert.equal(deskHome(["admin"]), "/console");
   assert.equal(deskHome(["department"]), "/console/cases");
   assert.equal(deskHome(["department", "supervisor"]), "/console");
+  assert.equal(deskHome(["clerk"]), "/console/clerk");
 });
 
-test("anyone who also works on a phone, and clerks, get the tiles", () => {
+test("anyone who also works on a phone gets the tiles", () => {
   assert.equal(deskHome(["worker"]), null);
   assert.equal(deskHome(["supervisor", "worker"]), null);
-  assert.equal(deskHome(["clerk"]), null);
+  assert.equal(deskHome(["clerk", "citizen"]), null);
 });
 
 test("citizens report and see their reports beside their other tiles; each screen once", () => {
