@@ -49,6 +49,7 @@ from backend.queue.models import (
     Window,
 )
 from backend.queue.tickets import city_today
+from backend.queue.tickets import is_open as hall_is_open
 
 # What an alert's notification is called (notifications.kind).
 HALL_ALERT = "hall_alert"
@@ -170,6 +171,10 @@ def conditions(hall: Hall, now: datetime) -> list[Condition]:
         return sum(count for service_id, for_window, count, _ in waiting
                    if service_id in mine and for_window in (None, window.id))
 
+    if not hall_is_open(hall, now):
+        # Closed: nobody is expected at the windows, and whoever still holds a number waits
+        # for tomorrow; only a service still going on is watched.
+        return found
     busy = {ticket.window_id for ticket in called}
     idle_after = timedelta(minutes=hall.idle_alert_min)
     for window in windows:

@@ -43,6 +43,10 @@ export function describeDetails(event, t) {
     case "sync.conflict_restored":
     case "sync.conflict_accepted":
       return `${t(`collection.${d.collection}`)} · ${d.field ? t(`field.${d.field}`) : t(`conflict.kind.${d.kind}`)}`;
+    case "hall.alert_acknowledged":
+      return `${t(`hallmgr.kind.${d.kind}`)} · ${d.subject || ""}`;
+    case "hall.followup_recorded":
+      return `${d.number || ""} · ${t("hallmgr.score", { score: d.score })}`;
     default:
       return "";
   }

@@ -15,8 +15,18 @@ from sqlalchemy import select
 from backend.accounts.models import User
 from backend.common.time import utcnow
 from backend.extensions import db
-from backend.queue.models import (DONE, FOLLOWUP_OPEN, WAITING, WINDOW_PAUSED, Hall, HallAlert,
-                                  Service, Ticket, TicketRating, Window)
+from backend.queue.models import (
+    DONE,
+    FOLLOWUP_OPEN,
+    WAITING,
+    WINDOW_PAUSED,
+    Hall,
+    HallAlert,
+    Service,
+    Ticket,
+    TicketRating,
+    Window,
+)
 from backend.queue.supervision import watch
 from backend.queue.tickets import city_today
 

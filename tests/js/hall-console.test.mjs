@@ -65,3 +65,12 @@ test("the bell words the hall's notices and leads them to this page", async () =
   assert.equal(noticePath(alert, "console"), "/console/hall");
   assert.equal(noticePath(rating, "phone"), "/console/hall");
 });
+
+test("the audit log says which alert was acknowledged and which rating followed up", async () => {
+  const { describeDetails } = await import("../../pwa/console/audit.js");
+  useCatalogue("zh-CN", catalogue("zh-CN"));
+  assert.equal(describeDetails({ action: "hall.alert_acknowledged", details: { kind: "long_wait", subject: "C 社保医保" } }, t),
+    "等候过久 · C 社保医保");
+  assert.equal(describeDetails({ action: "hall.followup_recorded", details: { number: "A011", score: 1 } }, t),
+    "A011 · 1 分（满分 5 分）");
+});

@@ -319,3 +319,15 @@ def test_flask_hall_watch_runs_the_watcher(app, db, hall, manager):
 
 def test_the_watch_runs_every_30_seconds_by_default(app):
     assert app.config["HALL_WATCH_S"] == 30
+
+
+def test_a_closed_hall_is_watched_only_for_services_still_going_on(db, manager):
+    closed = factories.make_hall(hours={})
+    queue.add_manager(closed, manager.id)
+    db.session.commit()
+    staffed(db, closed, 2, since=NOW - 60 * MIN)
+    ticket(db, closed, code="A", queued=NOW - 90 * MIN)
+    serving = ticket(db, closed, code="B", status=CALLED, queued=NOW - 90 * MIN,
+                     called=NOW - 45 * MIN, window_number=1)
+    watch(NOW)
+    assert [(a.kind, a.subject_id) for a in alerts(db, closed)] == [(ALERT_OVERTIME, str(serving.id))]
