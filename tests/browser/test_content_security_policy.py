@@ -25,7 +25,7 @@ SCREENS = {
     "worker3": (PHONE, ["/attendance"]),  # the post's circle instead of the grid
     "citizen1": (PHONE, ["/", "/reports/new", "/reports", "/tickets/new", "/tickets",
                          "/soon/certificates", "/sync"]),
-    "clerk1": (DESKTOP, ["/", "/soon/clerk_console"]),
+    "clerk1": (DESKTOP, ["/", "/console/clerk"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
                              "/console/posts", "/console/cases", "/console/assessment",
                              "/console/map", "/reports", "/sync"]),
