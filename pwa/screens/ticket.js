@@ -16,8 +16,9 @@ import { fill, JUST_TAKEN, queueErrorText } from "./take-number.js";
 // Poll while in view: gently when a push will say "called", often when none can.
 export const POLL_MS = 15_000;
 export const POLL_NO_PUSH_MS = 5_000;
-// A burst of hall events (several numbers called at once) is read once.
-const SOON_MS = 400;
+// A move in the ticket's queue is read once per burst of events, and each phone waits a
+// little at random, so a hall full of phones does not ask the server all at the same moment.
+const soonDelay = () => 300 + Math.round(Math.random() * 1_500);
 const FELT = "civicgrid.queue.felt.";
 
 /** Whether a push can reach this browser: granted (else the page must look for itself). */
@@ -249,6 +250,9 @@ export async function mount(root, { id }, app) {
       ticket.status === "waiting" ? cancel : null,
       ticket.can_rate ? rate : null,
       ticket.rating ? ratingGiven(app, ticket.rating) : null,
+      ["no_show", "cancelled"].includes(ticket.status) ? h("section", { class: "card", id: "ticket-over" },
+        h("p", {}, t(`queue.over_${ticket.status}`)),
+        h("a", { class: "button primary", href: "#/tickets/new", id: "ticket-take-again" }, t("queue.take_again"))) : null,
       h("div", { class: "actions" },
         h("a", { class: "button secondary", href: "#/tickets", id: "ticket-back" }, t("queue.my_tickets"))));
     if (justTaken && open && offer.querySelector("#push-enable")) offer.classList.add("just-taken");
@@ -296,7 +300,7 @@ export async function mount(root, { id }, app) {
         const concern = eventConcerns(event, ticket);
         if (concern === "now") refresh();
         else if (concern === "soon" && !soonTimer) {
-          soonTimer = setTimeout(() => { soonTimer = null; refresh(); }, SOON_MS);
+          soonTimer = setTimeout(() => { soonTimer = null; refresh(); }, soonDelay());
         }
       });
     } else if (stopLive && !isOpen(ticket)) {

@@ -266,3 +266,26 @@ def test_a_take_whose_answer_is_lost_is_sent_again_and_makes_one_ticket(page: Pa
     # The key is spent: the next take is a new one (refused, one open ticket per service).
     assert page.evaluate("Object.keys(sessionStorage).filter((k) => k.startsWith('civicgrid.queue.take.')).length") == 0
     uuid.UUID(sent[0][0])
+
+
+@pytest.mark.browser_context_args(**AT_HALL)
+def test_a_second_take_leads_to_the_number_held_which_can_be_cancelled(page: Page, live_server, sign_in):
+    page.goto("/")
+    sign_in(page, "citizen1")
+    expect(page.locator("#home")).to_be_visible()
+    ticket_id = take_number(page, "B")
+    page.goto("/#/tickets/new")
+    page.click("#service-B")
+    page.click("#take")
+    expect(page.locator("#take-problem")).to_have_attribute("data-code", "ticket_open")
+    page.click("#take-open-ticket")
+    page.wait_for_url(f"**/#/tickets/{ticket_id}")
+    # Cancelling asks first, on the page.
+    page.click("#ticket-cancel")
+    page.click("#ticket-cancel-no")
+    expect(page.locator("#ticket-status")).to_have_text("排队中")
+    page.click("#ticket-cancel")
+    page.click("#ticket-cancel-yes")
+    expect(page.locator("#ticket-status")).to_have_text("已取消")
+    expect(page.locator("#ticket-take-again")).to_be_visible()
+    assert [t.status for t in citizens_tickets(live_server)] == ["cancelled"]
