@@ -213,11 +213,34 @@ def test_a_new_alert_is_published_without_anything_personal_and_told_to_managers
     assert {(n.user_id, str(n.subject_id)) for n in notices} == {(manager.id, i) for i in raised}
 
 
-def test_two_watchers_raise_each_alert_once(app, db, hall, manager):
+def test_two_watchers_at_once_raise_each_alert_once(app, db, hall, manager):
+    """Cron and the scheduler running together: they take turns on the hall's row."""
+    import threading
+
     ticket(db, hall, code="A", queued=NOW - 45 * MIN)
-    watch(NOW)
-    watch(NOW)
-    assert len(alerts(db, hall)) == 1
+    ticket(db, hall, code="C", queued=NOW - 45 * MIN)
+    staffed(db, hall, 3, status=WINDOW_PAUSED, since=NOW - 10 * MIN)
+    ticket(db, hall, code="B", queued=NOW - MIN)
+    start = threading.Barrier(4)
+    failures = []
+
+    def run():
+        try:
+            with app.app_context():
+                start.wait()
+                watch(NOW)
+                db.session.remove()
+        except Exception as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    assert sorted(a.kind for a in alerts(db, hall)) == [ALERT_LONG_WAIT, ALERT_LONG_WAIT, ALERT_PAUSED]
+    assert db.session.query(Notification).count() == 3
 
 
 # -- reading and acknowledging ---------------------------------------------------------------
