@@ -28,9 +28,6 @@ const ROUTES = [
   { pattern: /^\/tickets$/, module: "../screens/tickets.js" },
   { pattern: /^\/tickets\/new$/, module: "../screens/take-number.js" },
   { pattern: /^\/tickets\/(?<id>[0-9a-f-]{36})$/, module: "../screens/ticket.js" },
-  { pattern: /^\/tickets$/, module: "../screens/tickets.js" },
-  { pattern: /^\/tickets\/new$/, module: "../screens/take-number.js" },
-  { pattern: /^\/tickets\/(?<id>[0-9a-f-]{36})$/, module: "../screens/ticket.js" },
   { pattern: /^\/soon\/(?<feature>[a-z_]+)$/, module: "../screens/soon.js" },
 ];
 
