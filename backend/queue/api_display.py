@@ -61,8 +61,9 @@ class HallBoardOut(ma.Schema):
 EVENTS_DOC = {200: {
     "description": (
         "`text/event-stream`, open for LIVE_STREAM_S seconds (300); then `event: end` and the "
-        "client reconnects (EventSource does so by itself). First a `retry:` hint, then a "
-        "comment line every LIVE_HEARTBEAT_S seconds (15) between events. `event: hall` "
+        "client reconnects (EventSource does so by itself). First a `retry:` hint, then "
+        "`event: ping` (`{every_s}`) every LIVE_HEARTBEAT_S seconds (15) between events, "
+        "so that a screen can tell a dead connection from a quiet hall. `event: hall` "
         "carries `{id, kind, number, window, service_id, waiting, alert, at}` once a change "
         "of the hall's queue has committed (kind: taken, called, recalled, finished, no_show, "
         "cancelled, transferred, window, alert…; waiting: tickets waiting per service id); "

@@ -29,6 +29,8 @@ NEXT_NUMBERS = 3
 CALLED_STATUSES = (CALLED, DONE, NO_SHOW)
 # When a refused stream should try again (the display reconnects by itself).
 STREAMS_RETRY_AFTER_S = 10
+# What live.services sends between events (a comment line).
+KEEP_ALIVE = ": keep-alive\n\n"
 
 
 def hall_board(hall_id: uuid.UUID, now: datetime | None = None) -> dict:
@@ -110,17 +112,23 @@ class StreamSlots:
                 code="too_many_streams", details={"retry_after_s": STREAMS_RETRY_AFTER_S},
                 headers={"Retry-After": str(STREAMS_RETRY_AFTER_S)})
 
-    def run(self, body: Iterator[str], limit: int) -> Iterator[str]:
+    def run(self, body: Iterator[str], limit: int, *, heartbeat_s: float) -> Iterator[str]:
         """`body` while it counts as one of this process's streams. Should others have
         filled the last places since the request was let in, it ends at once instead (the
-        reader reconnects, and is refused or let in then)."""
+        reader reconnects, and is refused or let in then).
+
+        Its keep-alive comments go out as `event: ping` ({"every_s"}): EventSource hides
+        comments from the page, and a screen on a network that died without a word (the
+        hall's Wi-Fi restarting) can only tell its stream is dead by the pings stopping."""
         with self._lock:
             admitted = self.open < limit
             if admitted:
                 self.open += 1
+        ping = f'event: ping\ndata: {{"every_s":{heartbeat_s:g}}}\n\n'
         try:
             if admitted:
-                yield from body
+                for chunk in body:
+                    yield ping if chunk == KEEP_ALIVE else chunk
             else:
                 yield frame({"type": "end"})
         finally:
@@ -142,4 +150,4 @@ def open_hall_stream(hall_id: uuid.UUID) -> Iterator[str]:
     slots, limit = stream_slots(), setting("HALL_STREAMS_MAX")
     slots.check_room(limit)
     body = open_stream(HallViewer(str(hall.id)), seconds=setting("LIVE_STREAM_S"))
-    return slots.run(body, limit)
+    return slots.run(body, limit, heartbeat_s=setting("LIVE_HEARTBEAT_S"))

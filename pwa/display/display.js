@@ -141,7 +141,7 @@ function drawCalls(el, t, calls) {
 
 function drawQueues(el, t, queues) {
   el.replaceChildren(...queues.map((queue) =>
-    h("li", { dataset: { code: queue.code } },
+    h("li", { dataset: { code: queue.code, waiting: String(queue.waiting) } },
       h("div", { class: "display-queue-head" },
         h("span", { class: "display-queue-code" }, queue.code),
         h("span", { class: "display-queue-name" }, queue.name),

@@ -1,10 +1,11 @@
 // Following a hall (app/hall-live.js) with a stand-in EventSource: hall frames reach the
 // caller; every reopening (after a dropped network, a planned end, a refusal) tells it to
-// resync; a refused stream, which EventSource gives up on, is tried again later.
+// resync; a refused stream, which EventSource gives up on, is tried again later; a stream
+// silent for three pings, or a browser gone offline, is closed and reopened.
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 
-import { hallEvent, retryDelay, watchHall } from "../../pwa/app/hall-live.js";
+import { hallEvent, retryDelay, staleAfterMs, watchHall } from "../../pwa/app/hall-live.js";
 
 class FakeSource {
   static CONNECTING = 0;
@@ -161,4 +162,62 @@ test("retry pauses grow to a minute, spread by a quarter either way", () => {
 
 test("a frame that is not JSON still tells its kind as null, not a crash", () => {
   assert.deepEqual(hallEvent(null), { kind: null, number: null, window: null, service_id: null, waiting: null, alert: null, at: null });
+});
+
+test("a stream silent for three pings is reopened; pings and events keep it", () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+  let clock = 0;
+  FakeSource.made = [];
+  const events = [];
+  const states = [];
+  const stop = watchHall("h", (e) => events.push(e), {
+    EventSourceImpl: FakeSource, now: () => clock, onState: (s) => states.push(s), events: null,
+  });
+  try {
+    FakeSource.made[0].open();
+    FakeSource.made[0].frame("ping", { every_s: 15 });
+    for (let i = 0; i < 8; i += 1) {  // two minutes of pings every 15 s: alive
+      clock += 15_000;
+      mock.timers.tick(15_000);
+      FakeSource.made[0].frame("ping", { every_s: 15 });
+    }
+    assert.equal(FakeSource.made.length, 1);
+    clock += 50_000;  // then nothing for 50 s: dead
+    mock.timers.tick(50_000);
+    assert.equal(FakeSource.made.length, 2);
+    assert.equal(FakeSource.made[0].closed, true);
+    assert.equal(states.at(-1), "reconnecting");
+    FakeSource.made[1].open();
+    assert.deepEqual(events, [{ kind: "resync" }]);
+  } finally {
+    stop();
+    mock.timers.reset();
+  }
+});
+
+test("going offline closes the stream at once; coming online reopens it and resyncs", () => {
+  FakeSource.made = [];
+  const target = new EventTarget();
+  const events = [];
+  const states = [];
+  const stop = watchHall("h", (e) => events.push(e), {
+    EventSourceImpl: FakeSource, onState: (s) => states.push(s), events: target,
+  });
+  FakeSource.made[0].open();
+  target.dispatchEvent(new Event("offline"));
+  assert.equal(FakeSource.made[0].closed, true);
+  assert.equal(states.at(-1), "reconnecting");
+  target.dispatchEvent(new Event("online"));
+  assert.equal(FakeSource.made.length, 2);
+  FakeSource.made[1].open();
+  assert.deepEqual(events, [{ kind: "resync" }]);
+  stop();
+  target.dispatchEvent(new Event("online"));  // stopped: nothing more
+  assert.equal(FakeSource.made.length, 2);
+});
+
+test("silence counts as death after three pings' time, never under 30 s", () => {
+  assert.equal(staleAfterMs(15), 45_000);
+  assert.equal(staleAfterMs(1), 30_000);
+  assert.equal(staleAfterMs(undefined), 60_000);
 });

@@ -278,9 +278,16 @@ def test_a_stream_let_in_after_the_last_place_went_ends_at_once():
         ran.append(True)
         yield "retry: 3000\n\n"
 
-    first = slots.run(body(), limit=1)
+    first = slots.run(body(), limit=1, heartbeat_s=15)
     assert next(first).startswith("retry:") and slots.open == 1
-    late = list(slots.run(body(), limit=1))
+    late = list(slots.run(body(), limit=1, heartbeat_s=15))
     assert late == ["event: end\ndata: {}\n\n"] and ran == [True] and slots.open == 1
     first.close()
     assert slots.open == 0
+
+
+def test_between_events_the_stream_pings_so_a_screen_can_tell_it_is_alive(client, hall, quick):
+    stream = hall_stream(client, hall)
+    stream.read_until(lambda events: any(name == "ping" for name, _data in events))
+    assert [data for name, data in stream.events if name == "ping"][0] == {"every_s": 0.05}
+    stream.close()
