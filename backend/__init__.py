@@ -227,6 +227,7 @@ def register_api(app: Flask) -> None:
     from backend.posts.api import posts_blp
     from backend.push.api import push_blp
     from backend.queue.api import halls_blp, tickets_blp
+    from backend.queue.api_stats import hall_stats_blp
     from backend.queue.api_clerk import clerk_tickets_blp, windows_blp
     from backend.queue.api_manager import hall_manager_blp, ratings_blp
     from backend.queue.api_admin import (appointments_blp, hall_admin_blp, services_blp,
@@ -241,7 +242,7 @@ def register_api(app: Flask) -> None:
                       blobs_blp, attendance_blp, posts_blp, patrol_blp, departments_blp, audit_blp,
                       cases_blp, notifications_blp, stats_blp, map_blp, live_blp, push_blp,
                       halls_blp, tickets_blp, display_blp, windows_blp,
-                      clerk_tickets_blp):
+                      clerk_tickets_blp, hall_stats_blp):
         api.register_blueprint(blueprint)
     for blueprint in (hall_admin_blp, services_blp, window_admin_blp, appointments_blp):
         api.register_blueprint(blueprint)

@@ -17,7 +17,7 @@ from backend.accounts.models import User
 from backend.attendance import services as attendance
 from backend.attendance.models import Shift
 from backend.common.settings import setting
-from backend.demo import case_history
+from backend.demo import case_history, hall_history
 from backend.departments import services as departments
 from backend.departments.models import Department
 from backend.extensions import db
@@ -76,7 +76,8 @@ DEMO_HALL = {"name": "临沂市政务服务中心", "lat": 35.0525, "lon": 118.3
              "avg_service_min": {"A": 12.0, "B": 15.0, "C": 6.0, "D": 8.0},
              "opening_hours": {str(day): [["00:00", "24:00"]] for day in range(1, 8)},
              "windows": [(1, ["A", "B", "C", "D"]), (2, ["A", "B"]), (3, ["C"]), (4, ["D"])]}
-DEMO_HALL_STAFF = {"clerks": {"clerk1": 1}, "managers": ("manager1",)}
+DEMO_HALL_STAFF = {"clerks": {"clerk1": 1, "clerk2": 2, "clerk3": 3, "clerk4": 4},
+                   "managers": ("manager1",)}
 
 # A post (岗位) in worker3's grid (砚池社区第三网格), worker3 on it: their fence is this circle.
 DEMO_POST = {"name": "学校门口", "grid_code": "371302002002003", "lat": 35.0576, "lon": 118.3658,
@@ -101,6 +102,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("worker2", "李娜", ("worker",), "371311001001002"),
     DemoAccount("worker3", "王强", ("worker",), "371302002002003"),
     DemoAccount("clerk1", "王芳", ("clerk",)),
+    DemoAccount("clerk2", "李明", ("clerk",)),
+    DemoAccount("clerk3", "张敏", ("clerk",)),
+    DemoAccount("clerk4", "赵刚", ("clerk",)),
     DemoAccount("manager1", "大厅负责人 孙丽", ("hall_manager",)),
     DemoAccount("dept1", "城管局 赵磊", ("department",), department_code="CGJ"),
     DemoAccount("citizen1", "刘洋", ("citizen",)),
@@ -152,7 +156,7 @@ DEMO_DEPARTMENTS = (
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
     added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0,
-             "departments": 0, "cases": 0}
+             "departments": 0, "cases": 0, "tickets": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -199,6 +203,8 @@ def load_demo_city() -> dict:
     db.session.commit()
     # Last: the history's cases need the grids, accounts, departments and catalogue above.
     added["cases"] = case_history.load_case_history()
+    # The hall's weeks of tickets, ratings and alerts need its windows, clerks and manager.
+    added["tickets"] = hall_history.load_hall_history()
     return added
 
 

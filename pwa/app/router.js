@@ -22,6 +22,7 @@ const ROUTES = [
   { pattern: /^\/console\/halls$/, module: "../console/halls.js" },
   { pattern: /^\/appointments$/, module: "../screens/appointments.js" },
   { pattern: /^\/console\/assessment(?:\?(?<query>.*))?$/, module: "../console/assessment.js" },
+  { pattern: /^\/console\/hall-stats(?:\?(?<query>.*))?$/, module: "../console/hall-stats.js" },
   { pattern: /^\/console\/cases(?:\?(?<query>.*))?$/, module: "../console/cases.js" },
   { pattern: /^\/console\/cases\/(?<id>[0-9a-f-]{36})$/, module: "../console/case.js" },
   { pattern: /^\/console\/hall(?:\?(?<query>.*))?$/, module: "../console/hall.js" },

@@ -140,6 +140,8 @@ export async function mount(root, _params, app) {
       t("console.posts")),
     h("a", { class: "button secondary", href: "#/console/assessment", id: "to-assessment" },
       t("console.assessment")),
+    h("a", { class: "button secondary", href: "#/console/hall-stats", id: "to-hall-stats" },
+      t("console.hall_stats")),
     app.session()?.user.roles?.includes("admin")
       ? h("a", { class: "button secondary", href: "#/console/audit", id: "to-audit" },
         t("console.audit")) : null,

@@ -71,6 +71,9 @@ GET    /api/v1/stats/cases                                401  403   403   403  
 GET    /api/v1/stats/cases.csv                            401  403   403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases.xlsx                           401  403   403   403   403   403   ok    ok    ok
 GET    /api/v1/stats/cases/trend                          401  403   403   403   403   403   ok    ok    ok
+GET    /api/v1/stats/halls                                401  403   403   ok    403   403   ok    ok    ok
+GET    /api/v1/stats/halls.csv                            401  403   403   ok    403   403   ok    ok    ok
+GET    /api/v1/stats/halls.xlsx                           401  403   403   ok    403   403   ok    ok    ok
 GET    /api/v1/sync/pull                                  401  ok    ok    ok    ok    ok    ok    ok    ok
 POST   /api/v1/sync/push                                  401  ok    ok    ok    ok    ok    ok    ok    ok
 GET    /api/v1/sync/conflicts                             401  403   403   403   403   403   ok    ok    ok
