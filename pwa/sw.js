@@ -82,6 +82,7 @@ const SHELL = [
   "/console/cases.js",
   "/console/case.js",
   "/console/assessment.js",
+  "/console/hall-stats.js",
   "/console/map.js",
   "/console/hall.js",
   "/display/display.js",
