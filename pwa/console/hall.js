@@ -248,7 +248,9 @@ export async function mount(root, params, app) {
   const picker = halls.length > 1 ? h("label", { class: "toolbar" }, t("hallmgr.hall"),
     h("select", { id: "hall-picker" }, halls.map((x) => h("option", { value: x.id, selected: x.id === hall.id }, x.name)))) : null;
   picker?.querySelector("select").addEventListener("change", (e) => app.navigate(`/console/hall?hall=${e.target.value}`));
-  const cue = h("div", { class: "banner warn", id: "alert-cue", role: "alert", hidden: true });
+  const cueText = h("span", { id: "alert-cue-text" });
+  const cueDismiss = h("button", { type: "button", class: "inline", id: "alert-cue-dismiss" }, t("hallmgr.dismiss"));
+  const cue = h("div", { class: "banner warn", id: "alert-cue", role: "alert", hidden: true }, cueText, cueDismiss);
   const figures = h("div", { id: "hall-headline", "aria-live": "polite" });
   const alertCount = h("span", { id: "alert-count" });
   const openList = h("ul", { class: "list alert-list", id: "alert-list" });
@@ -313,7 +315,7 @@ export async function mount(root, params, app) {
     if (arrived.length) {
       fresh = new Set([...fresh, ...arrived.map((a) => a.id)]);
       cue.hidden = false;
-      cue.textContent = t("hallmgr.new_alert", { kind: t(`hallmgr.kind.${arrived[0].kind}`),
+      cueText.textContent = t("hallmgr.new_alert", { kind: t(`hallmgr.kind.${arrived[0].kind}`),
         subject: alertSubject(t, arrived[0]), n: arrived.length });
       beep();
     }
@@ -328,9 +330,12 @@ export async function mount(root, params, app) {
     drawFollowups(followups, (f) => followupItem(app, f, read), (f) => f.followup_status);
     figures.replaceChildren(...headline(app, overview));
   };
-  // The banner goes once the manager has seen it (any key or click on the page).
-  const dismiss = () => { cue.hidden = true; fresh = new Set(); };
-  cue.addEventListener("click", dismiss);
+  // The banner and the highlight stay until the manager says they have seen them.
+  cueDismiss.addEventListener("click", () => {
+    cue.hidden = true;
+    fresh = new Set();
+    read();
+  });
 
   await read();
   let debounce = null;

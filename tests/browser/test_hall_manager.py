@@ -100,6 +100,8 @@ def test_manager1_acknowledges_an_alert_and_records_a_followup(page: Page, sign_
     expect(open_followups).to_have_text(re.compile(r"^[1-9]\d*$"))
     before = int(open_followups.text_content())
 
+    expect(page.locator("#alert-cue")).to_be_hidden()  # what was there on opening is not new
+
     # The alert, in words, with a note and the keyboard.
     alert = page.locator(f"#alert-list li[data-id='{made['alert_id']}']")
     expect(alert).to_contain_text("等候过久")
@@ -118,6 +120,8 @@ def test_manager1_acknowledges_an_alert_and_records_a_followup(page: Page, sign_
     expect(cue).to_be_visible(timeout=15_000)
     expect(cue).to_contain_text("窗口暂停过久")
     expect(page.locator("#alert-list li[data-kind=paused_window]")).to_contain_text("3 号窗口")
+    page.get_by_role("button", name="知道了").click()
+    expect(cue).to_be_hidden()
 
     # The bad rating: who, where, what was said; what was done is recorded.
     item = page.locator(f"#followup-list li[data-id='{made['rating_id']}']")
