@@ -32,7 +32,8 @@ export function stateFromQuery(query = "", today = new Date()) {
   const to = params.get("to") || "";
   const period = DAY.test(from) && DAY.test(to) && from <= to ? { from, to } : periodPreset("last7", today);
   const tab = TABS.includes(params.get("group_by")) ? params.get("group_by") : "window";
-  return { hall_id: params.get("hall_id") || "", ...period, group_by: tab };
+  // `hall` too: the hall manager's page links here with it.
+  return { hall_id: params.get("hall_id") || params.get("hall") || "", ...period, group_by: tab };
 }
 
 /** The API's query for a state and a grouping. */

@@ -33,7 +33,7 @@ def _figures(live_server, start: str, end: str, group_by: str) -> dict:
 def test_the_hall_manager_reads_the_figures_and_downloads_them(page: Page, sign_in, live_server):
     page.goto("/")
     sign_in(page, "manager1")
-    page.goto("/#/console/hall-stats")
+    page.click("#to-hall-stats")  # from the manager's own page, their home
     expect(page.locator("#hallstats-charts canvas")).to_be_visible()
     assert "个" in (page.locator("#hallstats-chart").get_attribute("aria-label") or "")
     rows = page.locator("#hallstats-service-table tbody tr")
@@ -56,7 +56,7 @@ def test_the_hall_manager_reads_the_figures_and_downloads_them(page: Page, sign_
     expect(clerk_rows.first).to_be_visible()
     names = clerk_rows.locator("th").all_inner_texts()
     assert {"王芳", "李明", "张敏", "赵刚"} <= set(names)
-    assert "group_by=clerk" in page.url
+    assert "group_by=clerk" in page.url and "hall_id=" in page.url
 
     with page.expect_download() as download:
         page.click("#hallstats-csv-service")

@@ -22,6 +22,7 @@ test("the address gives hall, period and tab; otherwise the last 7 days and the 
     { hall_id: "h1", from: "2026-12-01", to: "2026-12-05", group_by: "clerk" });
   assert.deepEqual(stateFromQuery("from=2026-12-05&to=2026-12-01&group_by=service", WEDNESDAY),
     { hall_id: "", from: "2026-12-03", to: "2026-12-09", group_by: "window" });
+  assert.equal(stateFromQuery("hall=h2", WEDNESDAY).hall_id, "h2");  // the manager page's link
   assert.deepEqual(stateFromQuery(undefined, WEDNESDAY),
     { hall_id: "", from: "2026-12-03", to: "2026-12-09", group_by: "window" });
 });
