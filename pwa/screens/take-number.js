@@ -37,7 +37,7 @@ export function queueErrorText(t, error, lang) {
   const details = error?.body?.error || {};
   const params = { ...details };
   if (details.opens_at) {
-    params.when = new Intl.DateTimeFormat(lang, { month: "numeric", day: "numeric", weekday: "short",
+    params.when = new Intl.DateTimeFormat(lang, { month: "long", day: "numeric", weekday: "short",
       hour: "2-digit", minute: "2-digit" }).format(new Date(details.opens_at));
   }
   if (details.accuracy_m != null) params.accuracy_m = Math.round(details.accuracy_m);

@@ -271,7 +271,8 @@ export async function mount(root, { id }, app) {
   /** Read the ticket again; only the latest answer draws (an older one may land after it). */
   async function refresh() {
     const mine = ++generation;
-    clearTimeout(soonTimer);
+    clearTimeout(soonTimer);  // this read covers the moves it was waiting for
+    soonTimer = null;
     try {
       const fresh = await authed(`/api/v1/tickets/${id}`);
       if (mine !== generation || gone) return;

@@ -9,7 +9,9 @@ import json
 import re
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -18,7 +20,7 @@ from sqlalchemy import select
 
 from backend.accounts.models import User
 from backend.extensions import db
-from backend.queue.models import Ticket
+from backend.queue.models import Hall, Ticket
 from tests.browser.helpers import DEMO_PASSWORD
 
 # The demo hall's centre (backend/demo/services.py DEMO_HALL, fence 200 m).
@@ -289,3 +291,25 @@ def test_a_second_take_leads_to_the_number_held_which_can_be_cancelled(page: Pag
     expect(page.locator("#ticket-status")).to_have_text("已取消")
     expect(page.locator("#ticket-take-again")).to_be_visible()
     assert [t.status for t in citizens_tickets(live_server)] == ["cancelled"]
+
+
+@pytest.mark.browser_context_args(**AT_HALL)
+def test_a_closed_hall_says_when_numbers_are_taken_again(page: Page, live_server, sign_in):
+    tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)
+    with live_server.app.app_context():
+        hall = db.session.scalar(select(Hall))
+        hall.opening_hours = {str(tomorrow.isoweekday()): [["08:30", "12:00"]]}
+        db.session.commit()
+        db.session.remove()
+    page.goto("/")
+    sign_in(page, "citizen1")
+    expect(page.locator("#home")).to_be_visible()
+    page.goto("/#/tickets/new")
+    expect(page.locator("#take-hall-closed")).to_have_text("休息中")
+    page.click("#service-A")
+    page.click("#take")
+    problem = page.locator("#take-problem")
+    expect(problem).to_have_attribute("data-code", "hall_closed")
+    expect(problem).to_contain_text(f"{tomorrow.month}月{tomorrow.day}日")
+    expect(problem).to_contain_text("08:30 开始取号")
+    assert citizens_tickets(live_server) == []
