@@ -222,7 +222,11 @@ export async function mount(root, params, app) {
   const stopClock = startClock(page, app.language());
   const problem = page.querySelector("#display-problem");
   const el = (id) => page.querySelector(`#${id}`);
-  const cleanups = [stopClock, () => document.body.classList.remove("display-mode")];
+  const title = document.title;
+  const cleanups = [stopClock, () => {
+    document.body.classList.remove("display-mode");
+    document.title = title;
+  }];
   let board = null;
   let streamState = "connecting";
   let boardFailed = false;
@@ -296,7 +300,7 @@ export async function mount(root, params, app) {
       drawCurrent(el("display-current"), t, currentCall(board, event));
       chime();
     }
-    reload();
+    if (event.kind !== "alert") reload();  // supervision alerts are not on the board
   };
   const stopWatching = watchHall(hallId, onEvent, {
     onState: (state) => { streamState = state; showBadge(); },
