@@ -26,6 +26,8 @@ FILE_RESPONSES = {
                      "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 }
 WHO = (ADMIN, SUPERVISOR, HALL_MANAGER)
+REFUSED = "`not_your_hall`: a hall manager of another hall; `forbidden_role`: other roles."
+NO_HALL = "`hall_not_found`: no such hall (or none to report on)."
 
 
 class HallStatsArgs(ma.Schema):
@@ -87,8 +89,8 @@ class HallStats(MethodView):
     @auth_required(*WHO)
     @hall_stats_blp.arguments(HallStatsArgs, location="query")
     @hall_stats_blp.response(200, HallStatsOut)
-    @hall_stats_blp.alt_response(403, description="`not_your_hall`: a hall manager of "
-                                                  "another hall.")
+    @hall_stats_blp.alt_response(403, description=REFUSED)
+    @hall_stats_blp.alt_response(404, description=NO_HALL)
     def get(self, args):
         """A hall's figures per service, window, clerk, day or hour, for the city days
         `from`…`to` (at most 366)."""
@@ -100,6 +102,8 @@ class HallStatsCSV(MethodView):
     @auth_required(*WHO)
     @hall_stats_blp.arguments(HallStatsArgs, location="query")
     @hall_stats_blp.doc(responses=FILE_RESPONSES["csv"])
+    @hall_stats_blp.alt_response(403, description=REFUSED)
+    @hall_stats_blp.alt_response(404, description=NO_HALL)
     def get(self, args):
         """The same rows as CSV."""
         result = _figures(args)
@@ -112,6 +116,8 @@ class HallStatsXLSX(MethodView):
     @auth_required(*WHO)
     @hall_stats_blp.arguments(HallStatsArgs, location="query")
     @hall_stats_blp.doc(responses=FILE_RESPONSES["xlsx"])
+    @hall_stats_blp.alt_response(403, description=REFUSED)
+    @hall_stats_blp.alt_response(404, description=NO_HALL)
     def get(self, args):
         """The same rows as an Excel workbook."""
         result = _figures(args)
