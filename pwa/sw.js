@@ -78,6 +78,7 @@ const SHELL = [
   "/console/tracks.js",
   "/console/posts.js",
   "/console/audit.js",
+  "/console/clerk.js",
   "/console/halls.js",
   "/console/cases.js",
   "/console/case.js",
