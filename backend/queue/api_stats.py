@@ -20,9 +20,10 @@ hall_stats_blp = Blueprint("hall_stats", __name__, url_prefix="/api/v1/stats",
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_RESPONSES = {
-    "csv": {"200": {"description": "UTF-8 CSV with a byte-order mark, Chinese headings.",
+    "csv": {"200": {"description": "UTF-8 CSV with a byte-order mark: Chinese headings, "
+                                   "times in minutes as the console shows them.",
                     "content": {"text/csv": {"schema": {"type": "string"}}}}},
-    "xlsx": {"200": {"description": "An Excel workbook with one sheet, Chinese headings.",
+    "xlsx": {"200": {"description": "An Excel workbook with one sheet, as the CSV.",
                      "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 }
 WHO = (ADMIN, SUPERVISOR, HALL_MANAGER)

@@ -60,8 +60,8 @@ FIGURES = ("tickets", "served", "no_shows", "cancelled", "wait_mean_s", "wait_p9
 
 # The exports' column headings and the grouping column's, in Chinese (as the hall reads them).
 HEADINGS = {"tickets": "取号数", "served": "办结数", "no_shows": "过号数", "cancelled": "取消数",
-            "wait_mean_s": "平均等待(秒)", "wait_p90_s": "90%等待不超过(秒)",
-            "service_mean_s": "平均办理(秒)", "service_p90_s": "90%办理不超过(秒)",
+            "wait_mean_s": "平均等待(分钟)", "wait_p90_s": "90%等待不超过(分钟)",
+            "service_mean_s": "平均办理(分钟)", "service_p90_s": "90%办理不超过(分钟)",
             "ratings": "评价数", "rating_mean": "平均评分", "satisfaction": "满意率"}
 GROUP_HEADINGS = {"service": "业务", "window": "窗口", "clerk": "工作人员", "day": "日期",
                   "hour": "时段"}
@@ -287,11 +287,19 @@ def _labels(hall: Hall, period: Period, group_by: str, groups: dict) -> list[tup
     return labels
 
 
+def _as_shown(key: str, value):
+    """A figure as the console shows it: times in minutes to a tenth (satisfaction stays a
+    fraction, as in every export, for the spreadsheet to format)."""
+    if value is not None and key.endswith("_s"):
+        return round(value / 60, 1)
+    return value
+
+
 def export_rows(result: dict) -> list[list]:
     """The table as the exports hold it: a heading row, a row per group, the totals."""
     rows = [[GROUP_HEADINGS[result["group_by"]], *(HEADINGS[key] for key in FIGURES)]]
     for row in [*result["rows"], result["totals"]]:
-        rows.append([row["label"], *(row[key] for key in FIGURES)])
+        rows.append([row["label"], *(_as_shown(key, row[key]) for key in FIGURES)])
     return rows
 
 

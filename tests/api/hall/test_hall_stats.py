@@ -259,7 +259,9 @@ def test_per_service_csv_holds_the_figures_of_the_json(client, hall, known, logi
     assert rows[0][0] == "业务"
     a_row = dict(zip(rows[0], rows[1], strict=True))
     assert a_row["业务"] == "A 不动产登记" and a_row["取号数"] == "12"
-    assert a_row["平均等待(秒)"] == "360.0" and a_row["满意率"] == "0.6"
+    # Times in minutes, as the console shows them.
+    assert a_row["平均等待(分钟)"] == "6.0" and a_row["90%办理不超过(分钟)"] == "15.0"
+    assert a_row["满意率"] == "0.6"
 
 
 def test_xlsx_opens_with_the_same_rows(client, hall, known, login_as):
