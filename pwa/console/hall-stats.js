@@ -106,7 +106,7 @@ export function hourSummary(t, rows, lang) {
 export function figureTable(app, result, id) {
   const { t } = app;
   const lang = app.language();
-  const line = (row, header) => h("tr", { dataset: { key: row.key } },
+  const line = (row) => h("tr", { dataset: { key: row.key } },
     h("th", { scope: "row" }, rowLabel(t, result.group_by, row)),
     FIGURES.map((key) => h("td", { class: "count", dataset: { key } }, cellText(row, key, lang))));
   return h("table", { class: "table assessment", id, dataset: { groupBy: result.group_by } },
@@ -114,7 +114,7 @@ export function figureTable(app, result, id) {
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t(`hallstats.group.${result.group_by}`)),
       FIGURES.map((key) => h("th", { scope: "col", class: "count" }, t(`hallstats.col.${key}`))))),
     h("tbody", {}, result.rows.map((row) => line(row))),
-    h("tfoot", {}, line(result.totals, true)));
+    h("tfoot", {}, line(result.totals)));
 }
 
 function drawChart(Chart, app, rows, box) {
@@ -161,8 +161,8 @@ export async function mount(root, params, app) {
   const serviceBody = h("div", { class: "scroll", id: "hallstats-services" });
   const groupBody = h("div", { class: "scroll", id: "hallstats-groups", "aria-live": "polite" });
   const canvas = h("canvas", { id: "hallstats-chart", role: "img" });
-  const chartPart = h("figure", { class: "assessment-charts", id: "hallstats-charts", hidden: true },
-    h("figcaption", {}, t("hallstats.chart_title")), h("div", { class: "chart-box" }, canvas));
+  const chartPart = h("div", { class: "assessment-charts", id: "hallstats-charts", hidden: true },
+    h("figure", {}, h("figcaption", {}, t("hallstats.chart_title")), h("div", { class: "chart-box" }, canvas)));
   const offline = offlineNotice({ id: "hallstats-offline", text: t("hallstats.offline") });
   let chart = null;
   let shown = null;  // { hour, service, group } answers on screen
