@@ -51,6 +51,7 @@ from backend.accounts.models import User
 from backend.attendance.models import Shift
 from backend.departments.models import Department
 from backend.posts.models import Post
+from backend.queue.models import Hall, Service, Window
 from backend.regions.models import Region
 
 # Admin last: its writes (accounts changed, regions deleted) would hide others' 2xx.
@@ -124,6 +125,10 @@ BINDINGS = {
     "post_ids": ("path.post_id",),
     "shift_ids": ("path.shift_id",),
     "department_ids": ("path.department_id",),
+    # The service hall's set-up: the demo hall, its services and windows.
+    "hall_ids": ("path.hall_id",),
+    "service_ids": ("path.service_id",),
+    "window_ids": ("path.window_id",),
     "months": ("query.month",),
     "days": ("query.date", "body.starts_on"),
     "times": ("body.starts_at", "body.ends_at"),
@@ -151,6 +156,9 @@ def demo_city(db) -> tuple[dict, dict]:
         "post_ids": [str(p) for p in db.session.scalars(select(Post.id))],
         "shift_ids": [str(s) for s in db.session.scalars(select(Shift.id))],
         "department_ids": [str(d) for d in db.session.scalars(select(Department.id))],
+        "hall_ids": [str(h) for h in db.session.scalars(select(Hall.id))],
+        "service_ids": [str(s) for s in db.session.scalars(select(Service.id))],
+        "window_ids": [str(w) for w in db.session.scalars(select(Window.id))],
         "months": ["2026-10", "2026-11", "2026-12"],
         "days": ["2026-11-20", "2026-11-23", "2026-12-01"],
         "times": ["08:30", "12:00", "17:30"],
