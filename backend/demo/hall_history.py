@@ -130,7 +130,7 @@ def _add_walk_ins(rng: random.Random) -> list[uuid.UUID]:
         username = f"visitor{n:02d}"
         if username in existing:
             continue
-        user_id = uuid.uuid4()
+        user_id = _seeded_id(rng)
         existing[username] = user_id
         rows.append({"id": user_id, "username": username,
                      "display_name": rng.choice(SURNAMES) + rng.choice(GIVEN), "phone": None,
@@ -140,6 +140,11 @@ def _add_walk_ins(rng: random.Random) -> list[uuid.UUID]:
     _insert(User, rows)
     _insert(UserRole, roles)
     return [existing[f"visitor{n:02d}"] for n in range(1, WALK_INS + 1)]
+
+
+def _seeded_id(rng: random.Random) -> uuid.UUID:
+    """A random (version 4) id from the seeded generator: the same history has the same ids."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def _local(day: date, at: time) -> datetime:
@@ -227,7 +232,7 @@ class _History:
         seq = self.counters.get((service.id, day), 0) + 1
         self.counters[(service.id, day)] = seq
         jitter = lambda: self.rng.uniform(-0.0008, 0.0008)  # noqa: E731 (about 80 m)
-        ticket = {"id": uuid.uuid4(), "hall_id": self.hall.id, "service_id": service.id,
+        ticket = {"id": _seeded_id(self.rng), "hall_id": self.hall.id, "service_id": service.id,
                   "user_id": self.rng.choice(self.walk_ins), "day": day, "seq": seq,
                   "number": f"{service.code}{seq:03d}", "status": WAITING, "taken_at": taken_at,
                   "queued_at": taken_at, "appointment_id": None, "priority_from": None,
@@ -334,7 +339,7 @@ class _History:
         else:
             opinion = {"score": score, "reasons": self.rng.sample(PRAISE, self.rng.randint(0, 2)),
                        "comment": self.rng.choice(GOOD_COMMENTS)}
-        return {"id": uuid.uuid4(), "ticket_id": ticket["id"], "hall_id": self.hall.id,
+        return {"id": _seeded_id(self.rng), "ticket_id": ticket["id"], "hall_id": self.hall.id,
                 "user_id": ticket["user_id"], "created_at": created, "followup_status": None,
                 "followup_action": "", "followup_by": None, "followup_at": None, **opinion}
 
@@ -377,7 +382,7 @@ class _History:
 
     def _alert(self, kind, subject_id, label, detail, raised, cleared, manager_id, note) -> None:
         self.alert_rows.append({
-            "id": uuid.uuid4(), "hall_id": self.hall.id, "kind": kind, "subject_id": subject_id,
+            "id": _seeded_id(self.rng), "hall_id": self.hall.id, "kind": kind, "subject_id": subject_id,
             "subject_label": label, "detail": detail, "raised_at": raised, "cleared_at": cleared,
             "acknowledged_at": raised + timedelta(minutes=self.rng.randint(3, 20)),
             "acknowledged_by": manager_id, "note": note})

@@ -121,11 +121,7 @@ def test_counters_hold_each_days_last_number_and_a_new_number_continues(demo, db
 
 
 def test_the_history_is_written_in_about_a_second(demo, db):
-    hall = _hall(db)
-    for model in (TicketRating, HallAlert, TicketCounter):
-        db.session.execute(delete(model))
-    db.session.execute(delete(Ticket).where(Ticket.hall_id == hall.id))
-    db.session.commit()
+    _clear_history(db, _hall(db))
     started = time.perf_counter()
     written = hall_history.load_hall_history()
     took = time.perf_counter() - started
@@ -134,3 +130,23 @@ def test_the_history_is_written_in_about_a_second(demo, db):
     # room for a busy one.
     assert took < 4, took
     assert hall_history.load_hall_history() == 0  # only once
+
+
+def _clear_history(db, hall) -> None:
+    for model in (TicketRating, HallAlert, TicketCounter):
+        db.session.execute(delete(model))
+    db.session.execute(delete(Ticket).where(Ticket.hall_id == hall.id))
+    db.session.commit()
+
+
+def test_the_same_moment_gives_the_same_history(demo, db):
+    hall = _hall(db)
+    moment = (utcnow() - timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+    histories = []
+    for _ in range(2):
+        _clear_history(db, hall)
+        hall_history.load_hall_history(moment)
+        histories.append(db.session.execute(
+            select(Ticket.id, Ticket.number, Ticket.day, Ticket.status, Ticket.taken_at,
+                   Ticket.finished_at, Ticket.user_id).order_by(Ticket.day, Ticket.number)).all())
+    assert histories[0] == histories[1] and len(histories[0]) > 1000
