@@ -176,3 +176,26 @@ def test_the_display_loads_with_nothing_blocked(browser: Browser, base_url: str,
         assert page.evaluate("window.__cspViolations") == []
     finally:
         context.close()
+
+
+@pytest.mark.desktop
+def test_a_display_refused_for_too_many_streams_keeps_trying_and_gets_in(page: Page, live_server):
+    hall = Hall_(live_server)
+    saved = live_server.app.config["HALL_STREAMS_MAX"]
+    live_server.app.config["HALL_STREAMS_MAX"] = 0
+    try:
+        with page.expect_response(lambda r: r.url.endswith(f"/halls/{hall.id}/events")) as refused:
+            page.goto(f"/#/display/{hall.id}")
+        assert refused.value.status == 503
+        expect(page.locator("#display-hall")).to_have_text(hall.name)  # the board still loads
+        expect(page.locator("#display-reconnecting")).to_be_visible()
+    finally:
+        live_server.app.config["HALL_STREAMS_MAX"] = saved
+    # Let in again: EventSource gave up on the 503, the page did not.
+    with page.expect_response(lambda r: r.url.endswith(f"/halls/{hall.id}/events")
+                              and r.status == 200, timeout=10_000):
+        pass
+    expect(page.locator("#display-reconnecting")).to_be_hidden()
+    waiting = int(queue_a(page).get_attribute("data-waiting"))
+    hall.take()
+    expect(queue_a(page)).to_have_attribute("data-waiting", str(waiting + 1), timeout=1_000)
