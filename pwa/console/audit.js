@@ -47,6 +47,19 @@ export function describeDetails(event, t) {
       return `${t(`hallmgr.kind.${d.kind}`)} · ${d.subject || ""}`;
     case "hall.followup_recorded":
       return `${d.number || ""} · ${t("hallmgr.score", { score: d.score })}`;
+    case "hall.created":
+    case "hall.service_added":
+    case "hall.service_removed":
+      return [d.hall, d.code, d.name].filter(Boolean).join(" · ");
+    case "hall.window_added":
+    case "hall.window_updated":
+    case "hall.window_removed":
+      return [t("audit.hall_window", { number: d.number }), ...(d.services || [])].join(" · ");
+    case "hall.managers_set":
+      return t("audit.hall_managers", { added: (d.added || []).length, removed: (d.removed || []).length });
+    case "hall.slot_added":
+    case "hall.slot_removed":
+      return `${d.service || ""} · ${d.starts_at ? new Date(d.starts_at).toLocaleString("zh-CN", { hour12: false }) : ""}`;
     default:
       return "";
   }

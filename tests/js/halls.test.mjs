@@ -50,3 +50,14 @@ test("a slot's button: book while places are free, else full, or booked by me", 
   assert.deepEqual(slotState({ free: 0, my_appointment_id: null }), { key: "appointments.full", bookable: false });
   assert.deepEqual(slotState({ free: 0, my_appointment_id: "x" }), { key: "appointments.booked_already", bookable: false });
 });
+
+test("the audit log says what a hall's set-up change was about", async () => {
+  const { describeDetails } = await import("../../pwa/console/audit.js");
+  const t = (key, params = {}) => `${key}${JSON.stringify(params)}`;
+  assert.equal(describeDetails({ action: "hall.service_added", details: { hall: "大厅", code: "D", name: "公积金" } }, t),
+    "大厅 · D · 公积金");
+  assert.equal(describeDetails({ action: "hall.window_added", details: { number: 5, services: ["A", "B"] } }, t),
+    'audit.hall_window{"number":5} · A · B');
+  assert.equal(describeDetails({ action: "hall.managers_set", details: { added: ["x"], removed: [] } }, t),
+    'audit.hall_managers{"added":1,"removed":0}');
+});
