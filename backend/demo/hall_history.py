@@ -284,8 +284,6 @@ class _History:
             taken_at = start + (end - start) * (index + 1) / (len(holders) + 1)
             ticket = self._ticket(self.services[code], day, taken_at)
             ticket["user_id"] = holder
-        self.tickets[-len(holders):] = sorted(self.tickets[-len(holders):],
-                                              key=lambda t: t["taken_at"])
 
     def _serve_early(self, day: date, arrivals: list[datetime], until: datetime) -> None:
         """Before the usual hours the windows' day has not begun: served as they come."""
