@@ -6,7 +6,7 @@
 // (debounced); it is also read every 30 s, after any reconnection and when the browser comes
 // back online, so a screen left alone for days mends itself. No sign-in, numbers only.
 import { fetchBoard, fetchHalls, watchHall } from "../app/hall-live.js";
-import { h } from "../app/ui/dom.js";
+import { h, latestOnly } from "../app/ui/dom.js";
 
 export const BOARD_DEBOUNCE_MS = 100;
 export const BOARD_REFRESH_MS = 30_000;
@@ -116,8 +116,9 @@ function callLine(t, call) {
   });
 }
 
-function drawCurrent(el, t, call) {
-  const fresh = el.dataset.number !== (call?.number || "") || el.dataset.window !== String(call?.window ?? "");
+function drawCurrent(el, t, call, { flash = false } = {}) {
+  const fresh = flash || el.dataset.number !== (call?.number || "")
+    || el.dataset.window !== String(call?.window ?? "");
   el.replaceChildren(h("p", { class: "display-call-text", id: "display-current-text" }, callLine(t, call)),
     ...(call?.recalled ? [h("p", { class: "display-recall" }, t("display.recalled"))] : []));
   el.dataset.number = call?.number || "";
@@ -260,21 +261,29 @@ export async function mount(root, params, app) {
 
   let hallId = params.hall;
   if (!hallId) {
+    let halls = null;
     try {
-      hallId = (await fetchHalls())[0]?.id;
+      halls = await fetchHalls();
     } catch {
-      hallId = null;
+      // no network yet (a screen switched on before the Wi-Fi): ask again shortly
     }
+    hallId = halls?.[0]?.id;
     if (!hallId) {
-      fail("display.no_hall");
+      if (halls) fail("display.no_hall");
+      else {
+        badge.hidden = false;
+        const again = setTimeout(() => app.navigate("/display"), BOARD_REFRESH_MS / 3);
+        cleanups.push(() => clearTimeout(again));
+      }
       return () => cleanups.forEach((fn) => fn());
     }
   }
 
-  const load = async () => {
+  // Only the latest read draws: a slow one must not paint over a newer board.
+  const load = latestOnly(async (isStale) => {
     try {
       const next = await fetchBoard(hallId);
-      if (gone) return;
+      if (gone || isStale()) return;
       board = next;
       boardFailed = false;
       problem.hidden = true;
@@ -291,13 +300,13 @@ export async function mount(root, params, app) {
       if (error.status === 404) fail("display.not_found");
     }
     showBadge();
-  };
+  });
   const reload = debounce(load, BOARD_DEBOUNCE_MS);
 
   const onEvent = (event) => {
     if (chimes(event)) {
       // Shown and heard at once; the board follows with the rest.
-      drawCurrent(el("display-current"), t, currentCall(board, event));
+      drawCurrent(el("display-current"), t, currentCall(board, event), { flash: true });
       chime();
     }
     if (event.kind !== "alert") reload();  // supervision alerts are not on the board
