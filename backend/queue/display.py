@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backend.common.settings import app_state, setting
 from backend.common.time import utcnow
 from backend.errors import Unavailable
 from backend.extensions import db
 from backend.live.services import HallViewer, frame, open_stream
+from backend.queue.events import waiting_counts
 from backend.queue.models import CALLED, DONE, NO_SHOW, WAITING, Service, Ticket, Window
 from backend.queue.tickets import city_today, get_hall, queue_key
 
@@ -45,7 +46,7 @@ def hall_board(hall_id: uuid.UUID, now: datetime | None = None) -> dict:
                                  .order_by(Window.number)).all()
     return {"hall": {"id": hall.id, "name": hall.name},
             "calls": _latest_calls(hall.id, city_today(now), services, windows),
-            "waiting": [_queue(service, now) for service in services],
+            "waiting": _queues(hall.id, services, now),
             "windows": _windows(hall.id, windows), "at": now}
 
 
@@ -68,16 +69,19 @@ def _latest_calls(hall_id: uuid.UUID, day, services: list[Service],
     return calls
 
 
-def _queue(service: Service, now: datetime) -> dict:
-    """One service's queue as events count it (events.waiting_counts: every waiting ticket),
-    and its next numbers in call order."""
-    waiting = db.session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.service_id == service.id, Ticket.status == WAITING)) or 0
-    following = db.session.scalars(
-        select(Ticket.number).where(Ticket.service_id == service.id, Ticket.status == WAITING)
-        .order_by(*queue_key(now)).limit(NEXT_NUMBERS)).all() if waiting else []
-    return {"service_id": service.id, "code": service.code, "name": service.name,
-            "waiting": waiting, "next": list(following)}
+def _queues(hall_id: uuid.UUID, services: list[Service], now: datetime) -> list[dict]:
+    """Each service's queue as hall events count it (events.waiting_counts), and its next
+    numbers in call order."""
+    counts = waiting_counts(hall_id)
+    queues = []
+    for service in services:
+        waiting = counts.get(str(service.id), 0)
+        following = db.session.scalars(
+            select(Ticket.number).where(Ticket.service_id == service.id, Ticket.status == WAITING)
+            .order_by(*queue_key(now)).limit(NEXT_NUMBERS)).all() if waiting else []
+        queues.append({"service_id": service.id, "code": service.code, "name": service.name,
+                       "waiting": waiting, "next": list(following)})
+    return queues
 
 
 def _windows(hall_id: uuid.UUID, windows: list[Window]) -> list[dict]:
