@@ -294,14 +294,28 @@ def _check_number(hall: Hall, number: int, window_id: uuid.UUID | None = None) -
                        details={"number": number})
 
 
+def _serving(window: Window) -> str | None:
+    """The number being served at a window now, if any."""
+    return db.session.scalar(select(Ticket.number).where(Ticket.window_id == window.id,
+                                                         Ticket.status == CALLED).limit(1))
+
+
 def _bind(window: Window, clerk_id: uuid.UUID | None) -> dict | None:
     """Put a clerk at this window and at no other (a clerk sits at one window); returns
-    the window they left, if any."""
+    the window they left, if any. Nobody leaves a window while a number is served there."""
+    if window.clerk_id is not None and window.clerk_id != clerk_id and (number := _serving(window)):
+        raise Conflict(f"{number} is being served at window {window.number}; its clerk stays "
+                       "until it is finished.", code="window_in_use",
+                       details={"number": number, "window": window.number})
     left = None
     if clerk_id is not None:
         _clerk(clerk_id)
         for other in db.session.scalars(select(Window).where(Window.clerk_id == clerk_id,
                                                              Window.id != window.id)):
+            if number := _serving(other):
+                raise Conflict(f"The clerk is serving {number} at window {other.number}; move "
+                               "them once it is finished.", code="clerk_busy",
+                               details={"number": number, "window": other.number})
             left = {"window_id": str(other.id), "number": other.number}
             other.clerk_id = None
         db.session.flush()
@@ -369,8 +383,7 @@ def delete_window(actor, window_id: uuid.UUID) -> None:
     if window.clerk_id is not None:
         raise Conflict("A clerk is bound to this window; move them or unbind them first.",
                        code="window_staffed", details={"clerk_id": str(window.clerk_id)})
-    called = db.session.scalar(select(Ticket.number).where(Ticket.window_id == window.id,
-                                                           Ticket.status == CALLED).limit(1))
+    called = _serving(window)
     if called is not None:
         raise Conflict(f"{called} is being served at this window; finish it first.",
                        code="window_in_use", details={"number": called})

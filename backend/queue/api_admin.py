@@ -77,7 +77,8 @@ class HallWindows(MethodView):
     @auth_required(ADMIN)
     @hall_admin_blp.arguments(schemas.WindowIn)
     @hall_admin_blp.response(201, schemas.WindowAdminOut)
-    @hall_admin_blp.alt_response(409, description="`window_number_taken`.")
+    @hall_admin_blp.alt_response(409, description="`window_number_taken`, or `clerk_busy`: the "
+                                                  "clerk is serving a number at their window.")
     @hall_admin_blp.alt_response(422, description="`invalid_services` (none, or not this "
                                                   "hall's) or `not_a_clerk`.")
     def post(self, args, hall_id: uuid.UUID):
@@ -153,7 +154,9 @@ class WindowEdit(MethodView):
     @auth_required(ADMIN)
     @window_admin_blp.arguments(schemas.WindowPatchIn)
     @window_admin_blp.response(200, schemas.WindowAdminOut)
-    @window_admin_blp.alt_response(409, description="`window_number_taken`.")
+    @window_admin_blp.alt_response(409, description="`window_number_taken`; `window_in_use` (its clerk "
+                                                    "leaving while a number is served there) or "
+                                                    "`clerk_busy` (the clerk moved is serving one).")
     @window_admin_blp.alt_response(422, description="`invalid_services` or `not_a_clerk`.")
     def patch(self, args, window_id: uuid.UUID):
         """Change a window's number, label, services or clerk (null: nobody)."""

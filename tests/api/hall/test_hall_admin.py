@@ -218,6 +218,35 @@ def test_a_window_with_a_clerk_or_a_number_being_served_stays(client, db, hall, 
     assert busy.status_code == 409 and busy.get_json()["error"]["code"] == "window_in_use"
 
 
+def test_a_clerk_serving_a_number_stays_at_their_window(client, db, hall, admin, login_as):
+    from backend.queue.models import CALLED, Ticket
+
+    clerk = factories.make_clerk(hall, 2)
+    window2, window3 = (db.session.scalar(select(Window).where(Window.hall_id == hall.id,
+                                                               Window.number == n)) for n in (2, 3))
+    service = factories.hall_service(hall, "A")
+    citizen = login_as(factories.make_user(roles=("citizen",)))
+    ticket = client.post(f"/api/v1/halls/{hall.id}/tickets", headers=citizen,
+                         json={"service_id": str(service.id), "lat": HALL_CENTRE[0],
+                               "lon": HALL_CENTRE[1]}).get_json()
+    row = db.session.get(Ticket, uuid.UUID(ticket["id"]))
+    row.status, row.window_id, row.clerk_id = CALLED, window2.id, clerk.id
+    db.session.commit()
+    moved = client.patch(f"/api/v1/windows/{window3.id}", headers=admin,
+                         json={"clerk_id": str(clerk.id)})
+    assert moved.status_code == 409 and moved.get_json()["error"]["code"] == "clerk_busy"
+    unbound = client.patch(f"/api/v1/windows/{window2.id}", headers=admin, json={"clerk_id": None})
+    assert unbound.status_code == 409 and unbound.get_json()["error"]["code"] == "window_in_use"
+    # Other changes to the window are fine meanwhile.
+    assert client.patch(f"/api/v1/windows/{window2.id}", headers=admin,
+                        json={"label": "综合"}).status_code == 200
+    row = db.session.get(Ticket, uuid.UUID(ticket["id"]))
+    row.status = "done"
+    db.session.commit()
+    assert client.patch(f"/api/v1/windows/{window3.id}", headers=admin,
+                        json={"clerk_id": str(clerk.id)}).status_code == 200
+
+
 def test_managers_are_set_as_a_whole(client, db, hall, admin):
     m1 = factories.make_user("m1", roles=("hall_manager",))
     m2 = factories.make_user("m2", roles=("hall_manager",))
