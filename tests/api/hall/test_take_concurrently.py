@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.extensions import db as _db
 from backend.queue.models import Ticket, TicketCounter
 from tests import factories
-from tests.api.live.test_live_across_processes import _free_port, _wait_healthy
+from tests.app_servers import _wait_healthy, free_port
 from tests.factories import HALL_CENTRE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -36,7 +36,7 @@ def server(app, db, tmp_path):
            "LIVE_CHANNEL": f"test_{uuid.uuid4().hex[:12]}"}
     env.pop("REDIS_URL", None)
     _db.session.remove()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
          "--workers", "3", "--threads", "8", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
