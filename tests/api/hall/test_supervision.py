@@ -354,3 +354,44 @@ def test_a_closed_hall_is_watched_only_for_services_still_going_on(db, manager):
                      called=NOW - 45 * MIN, window_number=1)
     watch(NOW)
     assert [(a.kind, a.subject_id) for a in alerts(db, closed)] == [(ALERT_OVERTIME, str(serving.id))]
+
+
+# -- the whole loop, through the citizen's and the clerk's own API ----------------------------
+
+def test_the_loop_through_the_clerks_api_overtime_idle_then_a_bad_rating(client, db, hall, manager,
+                                                                         login_as):
+    from tests.factories import HALL_CENTRE
+
+    clerk = factories.make_clerk(hall, 4, "clerk_loop")  # window 4 handles C
+    clerk.display_name = "窗口 李明"
+    db.session.commit()
+    clerk_headers = login_as(clerk)
+    window_id = window(db, hall, 4).id
+    service = factories.hall_service(hall, "C")
+    citizens = [factories.make_user(roles=("citizen",)) for _ in range(2)]
+    citizen_headers = [login_as(c) for c in citizens]
+    for headers in citizen_headers:
+        taken = client.post(f"/api/v1/halls/{hall.id}/tickets", headers=headers, json={
+            "service_id": str(service.id), "lat": HALL_CENTRE[0], "lon": HALL_CENTRE[1]})
+        assert taken.status_code == 201, taken.get_json()
+    first = client.post(f"/api/v1/windows/{window_id}/call", json={}, headers=clerk_headers).get_json()
+    start = utcnow()
+    # 25 minutes into a 20-minute service: overtime; the second citizen is not waiting long yet.
+    assert watch(start + 25 * MIN)["raised"] == 1
+    [overtime] = alerts(db, hall)
+    assert (overtime.kind, overtime.subject_label) == (ALERT_OVERTIME, first["number"])
+    done = client.post(f"/api/v1/tickets/{first['id']}/finish", json={}, headers=clerk_headers)
+    assert done.status_code == 200, done.get_json()
+    assert watch(utcnow())["cleared"] == 1
+    # The clerk sits idle while the second citizen waits: an idle window after 5 minutes.
+    assert watch(utcnow() + 6 * MIN)["raised"] == 1
+    idle = [a for a in alerts(db, hall) if a.kind == ALERT_IDLE]
+    assert [a.subject_label for a in idle] == ["4"]
+    client.post(f"/api/v1/windows/{window_id}/call", json={}, headers=clerk_headers)
+    assert watch(utcnow() + 7 * MIN)["cleared"] == 1
+    # The first citizen rates their service badly; the manager sees the clerk and the window.
+    rated = client.post(f"/api/v1/tickets/{first['id']}/rating", headers=citizen_headers[0],
+                        json={"score": 2, "reasons": ["long_wait"], "comment": "等太久"})
+    assert rated.status_code == 201, rated.get_json()
+    [item] = client.get(f"/api/v1/halls/{hall.id}/followups", headers=login_as(manager)).get_json()["items"]
+    assert (item["number"], item["window_number"], item["clerk_name"]) == (first["number"], 4, "窗口 李明")
