@@ -377,7 +377,9 @@ function managersPart(app, hall, managers, candidates) {
     h("h2", { id: "managers-title" }, t("halls.managers")), h("p", { class: "hint" }, t("halls.managers_hint")), form);
 }
 
-function slotsPart(app, hall) {
+/** The booking slots of a hall's services: a day's list and a form adding a day's slots (the
+ * hall's managers keep slots too: their console may mount this). */
+export function slotsPanel(app, hall) {
   const { t } = app;
   const service = h("select", { id: "slots-service" },
     hall.services.map((s) => h("option", { value: s.id }, `${s.code} ${s.name}`)));
@@ -516,7 +518,7 @@ export async function mount(root, _params, app) {
       servicesPart(app, hall, reload),
       windowsPart(app, hall, windows, clerks, reload),
       managersPart(app, hall, managers, managerAccounts),
-      hall.services.length ? slotsPart(app, hall) : null));
+      hall.services.length ? slotsPanel(app, hall) : null));
     if (focus) body.querySelector(focus)?.focus();
   }
 
