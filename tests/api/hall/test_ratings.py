@@ -244,11 +244,10 @@ def test_other_roles_may_not_read_followups(client, db, hall, login_as, role):
     assert_json_error(client.get(f"/api/v1/halls/{hall.id}/followups", headers=headers), 403)
 
 
+@pytest.mark.postgresql_only
 def test_two_ratings_racing_leave_one(app, db, hall):
     """The unique ticket_id decides: the loser's insert fails and is answered as a second
     rating (already_rated), not a 500. PostgreSQL only: SQLite's writers never overlap."""
-    if app.config["TEST_DATABASE"] != "postgresql":
-        pytest.skip("two writers at once need PostgreSQL")
     from backend.queue import ratings
 
     citizen = factories.make_user(roles=("citizen",))

@@ -395,3 +395,19 @@ def test_the_loop_through_the_clerks_api_overtime_idle_then_a_bad_rating(client,
     assert rated.status_code == 201, rated.get_json()
     [item] = client.get(f"/api/v1/halls/{hall.id}/followups", headers=login_as(manager)).get_json()["items"]
     assert (item["number"], item["window_number"], item["clerk_name"]) == (first["number"], 4, "窗口 李明")
+
+
+def test_with_jobs_on_each_process_watches_the_halls_under_a_lease(monkeypatch, tmp_path):
+    """JOBS=1 hands the watcher to the scheduler the overdue job runs in (the lease and the
+    thread are backend/common/jobs.py's own, tested with it)."""
+    from backend import create_app
+    from backend.common import jobs
+
+    given = {}
+    monkeypatch.setattr(jobs, "start_scheduler_once", lambda app, scheduled: given.update(scheduled))
+    app = create_app({"TESTING": True, "JOBS": True, "SECRET_KEY": "k" * 40,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/jobs.sqlite"})
+    app.test_client().get("/healthz")  # the first request starts the process's scheduler
+    period, run = given["hall_watch"]
+    assert period == timedelta(seconds=30) and run is watch
+    assert "mark_overdue" in given
