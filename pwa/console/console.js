@@ -148,6 +148,9 @@ export async function mount(root, _params, app) {
     app.session()?.user.roles?.includes("admin")
       ? h("a", { class: "button secondary", href: "#/console/halls", id: "to-halls" },
         t("console.halls")) : null,
+    app.session()?.user.roles?.includes("admin")
+      ? h("a", { class: "button secondary", href: "#/console/hall", id: "to-hall" },
+        t("console.hall")) : null,
     signOutButton(app));
   const casesPart = h("div", {});
   const conflictsBody = h("div", { id: "conflicts", "aria-live": "polite" });

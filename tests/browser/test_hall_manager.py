@@ -138,3 +138,12 @@ def test_manager1_acknowledges_an_alert_and_records_a_followup(page: Page, sign_
         assert rating.followup_status == "done"
         assert rating.followup_action == "已约谈 4 号窗口人员，并电话向市民致歉。"
         db.session.remove()
+
+
+@pytest.mark.desktop
+def test_an_admin_opens_the_halls_page_from_the_console(page: Page, sign_in):
+    page.goto("/")
+    sign_in(page, "admin")
+    page.click("#to-hall")
+    expect(page.locator("#hall-console h1")).to_contain_text("临沂市政务服务中心")
+    expect(page.locator("#hall-waiting tbody tr")).to_have_count(4)
