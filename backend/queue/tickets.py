@@ -295,7 +295,7 @@ def cancel_ticket(user, ticket_id: uuid.UUID) -> Ticket:
     locked = db.session.scalar(select(Ticket).where(Ticket.id == ticket.id).with_for_update())
     if locked.status != WAITING:
         raise Conflict(f"A ticket that is {locked.status} cannot be cancelled.",
-                       code="invalid_transition", details={"status": locked.status})
+                       code="invalid_transition", details={"ticket_status": locked.status})
     now = utcnow()
     locked.status, locked.finished_at = CANCELLED, now
     events.queue_changed(locked.hall_id, "cancelled", services=[locked.service_id],

@@ -129,3 +129,13 @@ def test_halls_are_public(client, hall):
     assert halls[0]["name"] == "测试政务大厅" and halls[0]["open_now"] is True
     assert {s["code"] for s in halls[0]["services"]} == {"A", "B", "C"}
     assert len(halls[0]["windows"]) == 4
+
+
+def test_cancelling_twice_is_a_conflict_not_a_failure(client, hall, login_as):
+    headers = citizen(login_as)
+    ticket = take(client, headers, hall).get_json()
+    assert client.post(f"/api/v1/tickets/{ticket['id']}/cancel", json={}, headers=headers).status_code == 200
+    again = client.post(f"/api/v1/tickets/{ticket['id']}/cancel", json={}, headers=headers)
+    assert again.status_code == 409
+    assert again.get_json()["error"] == {"code": "invalid_transition", "ticket_status": "cancelled",
+                                         "message": again.get_json()["error"]["message"]}
