@@ -139,6 +139,11 @@ class ErrorDetail(ma.Schema):
     fields = ma.fields.Dict(metadata={"description": "Per-field problems of a 422."})
     reason = ma.fields.String(metadata={"description": "Which rule a `weak_password` broke: "
                                         "`too_short`, `is_username`, `one_kind` or `common`."})
+    # The service hall's: which ticket stands in the way (window_busy, ticket_open,
+    # recall_first) and what state it is in now (invalid_transition).
+    ticket_id = ma.fields.String(metadata={"description": "The ticket in the way."})
+    number = ma.fields.String(metadata={"description": "Its number, e.g. A007."})
+    current = ma.fields.Dict(metadata={"description": "What it is now, e.g. {\"status\": \"done\"}."})
 
 
 class ErrorEnvelope(ma.Schema):

@@ -19,6 +19,7 @@ clerk_tickets_blp = Blueprint("clerk_tickets", __name__, url_prefix="/api/v1/tic
 
 NOT_YOURS = "`not_your_window`: another clerk's window."
 NOT_YOUR_TICKET = "`not_your_ticket`: called by another clerk, or not called."
+UNKNOWN_TICKET = "`ticket_not_found`."
 NOT_CALLED = "`invalid_transition`: the ticket is not called now (details: current.status)."
 
 
@@ -55,6 +56,7 @@ class PauseWindow(MethodView):
     @windows_blp.arguments(schemas.WindowStateIn)
     @windows_blp.response(200, schemas.WindowMineOut)
     @windows_blp.alt_response(403, description=NOT_YOURS)
+    @windows_blp.alt_response(404, description="`window_not_found`.")
     def post(self, _args, window_id: uuid.UUID):
         """暂停: nothing is called at the window until it resumes."""
         return windows.window_view(windows.pause(current_user(), window_id))
@@ -66,6 +68,7 @@ class ResumeWindow(MethodView):
     @windows_blp.arguments(schemas.WindowStateIn)
     @windows_blp.response(200, schemas.WindowMineOut)
     @windows_blp.alt_response(403, description=NOT_YOURS)
+    @windows_blp.alt_response(404, description="`window_not_found`.")
     def post(self, _args, window_id: uuid.UUID):
         """恢复: the window calls again."""
         return windows.window_view(windows.resume(current_user(), window_id))
@@ -77,6 +80,7 @@ class Recall(MethodView):
     @clerk_tickets_blp.arguments(schemas.CallIn)
     @clerk_tickets_blp.response(200, schemas.ClerkTicketOut)
     @clerk_tickets_blp.alt_response(403, description=NOT_YOUR_TICKET)
+    @clerk_tickets_blp.alt_response(404, description=UNKNOWN_TICKET)
     @clerk_tickets_blp.alt_response(409, description=NOT_CALLED)
     def post(self, _args, ticket_id: uuid.UUID):
         """重呼: call the ticket again (pushed to its holder again)."""
@@ -89,6 +93,7 @@ class NoShow(MethodView):
     @clerk_tickets_blp.arguments(schemas.CallIn)
     @clerk_tickets_blp.response(200, schemas.ClerkTicketOut)
     @clerk_tickets_blp.alt_response(403, description=NOT_YOUR_TICKET)
+    @clerk_tickets_blp.alt_response(404, description=UNKNOWN_TICKET)
     @clerk_tickets_blp.alt_response(409, description="`recall_first`: recall it at least once "
                                                      "first; " + NOT_CALLED)
     def post(self, _args, ticket_id: uuid.UUID):
@@ -102,8 +107,8 @@ class Transfer(MethodView):
     @clerk_tickets_blp.arguments(schemas.TransferIn)
     @clerk_tickets_blp.response(200, schemas.ClerkTicketOut)
     @clerk_tickets_blp.alt_response(403, description=NOT_YOUR_TICKET)
-    @clerk_tickets_blp.alt_response(404, description="`service_not_found`, `window_not_found`: "
-                                                     "not in this hall.")
+    @clerk_tickets_blp.alt_response(404, description="`ticket_not_found`; `service_not_found`, "
+                                                     "`window_not_found`: not in this hall.")
     @clerk_tickets_blp.alt_response(409, description="`ticket_open`: the holder already has a "
                                                      "ticket for that service; " + NOT_CALLED)
     def post(self, args, ticket_id: uuid.UUID):
@@ -118,6 +123,7 @@ class Finish(MethodView):
     @clerk_tickets_blp.arguments(schemas.CallIn)
     @clerk_tickets_blp.response(200, schemas.ClerkTicketOut)
     @clerk_tickets_blp.alt_response(403, description=NOT_YOUR_TICKET)
+    @clerk_tickets_blp.alt_response(404, description=UNKNOWN_TICKET)
     @clerk_tickets_blp.alt_response(409, description=NOT_CALLED)
     def post(self, _args, ticket_id: uuid.UUID):
         """办结: the service is done (only the clerk who called it)."""

@@ -54,8 +54,7 @@ def _own_window(user, window_id: uuid.UUID) -> Window:
     if window is None:
         raise NotFound("No such window.", code="window_not_found")
     if window.clerk_id != user.id:
-        raise Forbidden("This is not your window.", code="not_your_window",
-                        details={"window_number": window.number})
+        raise Forbidden("This is not your window.", code="not_your_window")
     return window
 
 
