@@ -2,8 +2,8 @@
 
 A citizen rates a done ticket once (the unique ticket_id decides a race). A score of
 BAD_RATING_MAX or less opens a follow-up: the hall's managers are told, and the console
-lists it until one of them records what was done; the citizen then reads that reply on
-their ticket.
+lists it until one of them records what was done; the citizen is then pushed that reply
+and reads it on their ticket.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from backend.common.time import isoformat, utcnow
 from backend.errors import Conflict, NotFound
 from backend.extensions import db
 from backend.notifications.services import notify
+from backend.push.services import push_to_users
 from backend.queue import events
 from backend.queue.managers import display_names, managed_hall, manager_ids, manages
 from backend.queue.models import (
@@ -139,5 +140,11 @@ def record_followup(user, rating_id: uuid.UUID, *, action: str,
     audit.record(audit.HALL_FOLLOWUP_RECORDED, actor=user, target=("ticket_rating", rating.id),
                  details={"number": ticket.number if ticket else "", "score": rating.score})
     events.queue_changed(rating.hall_id, "followup", at=now, near=False)
+    # The citizen hears the hall's answer where they rated: on their phone.
+    number = ticket.number if ticket else ""
+    push_to_users([rating.user_id], {
+        "title": "大厅已回复您的评价", "body": f"{number}：{rating.followup_action[:100]}",
+        "url": f"/#/tickets/{rating.ticket_id}", "tag": f"rating:{rating.id}",
+        "kind": "rating_followup", "ticket_id": str(rating.ticket_id), "number": number})
     db.session.commit()
     return _followups(TicketRating.id == rating_id)[0]

@@ -279,3 +279,35 @@ def test_two_ratings_racing_leave_one(app, db, hall):
     assert getattr(caught.value, "code", None) == "already_rated"
     db.session.rollback()
     assert db.session.query(TicketRating).count() == 1
+
+
+def test_the_manager_is_pushed_a_bad_rating_and_the_citizen_the_halls_reply(app, client, db, hall,
+                                                                            manager, login_as):
+    from backend.jobs import worker
+    from tests.push_receiver import PushReceiver
+
+    receiver = PushReceiver()
+    try:
+        citizen = factories.make_user(roles=("citizen",))
+        citizen_headers, manager_headers = login_as(citizen), login_as(manager)
+        for headers, name in ((citizen_headers, "citizen"), (manager_headers, "manager")):
+            browser = receiver.browser(name)
+            assert client.post("/api/v1/push/subscriptions", headers=headers,
+                               json=browser.subscription(receiver.origin)).status_code == 201
+        ticket = ticket_row(db, hall, citizen)
+        rated = rate(client, citizen_headers, ticket, score=1, reasons=["attitude"]).get_json()
+        db.session.rollback()  # the test's session must not hold SQLite's write lock
+        assert worker.local(app).drain()
+        (told,) = receiver.messages("manager")
+        assert told["title"] == "差评待整改" and told["url"] == "/#/console/hall"
+        assert ticket.number in told["body"] and receiver.messages("citizen") == []
+        client.post(f"/api/v1/ratings/{rated['id']}/followup", headers=manager_headers,
+                    json={"action": "已约谈窗口人员"})
+        db.session.rollback()
+        assert worker.local(app).drain()
+        (reply,) = receiver.messages("citizen")
+        assert reply["title"] == "大厅已回复您的评价" and "已约谈窗口人员" in reply["body"]
+        assert reply["url"] == f"/#/tickets/{ticket.id}" and reply["kind"] == "rating_followup"
+        assert receiver.errors == []
+    finally:
+        receiver.close()
