@@ -297,12 +297,15 @@ export async function mount(root, params, app) {
   };
   const readOnce = async () => {
     let overview;
-    let alerts;
+    let open;
+    let done;
     let followups;
     try {
-      [overview, alerts, followups] = await Promise.all([
+      // Open ones asked for by themselves: a long day's acknowledged ones never crowd them out.
+      [overview, open, done, followups] = await Promise.all([
         authed(`/api/v1/halls/${hall.id}/overview`),
-        authed(`/api/v1/halls/${hall.id}/alerts`).then((r) => r.items),
+        authed(`/api/v1/halls/${hall.id}/alerts?open=true`).then((r) => r.items),
+        authed(`/api/v1/halls/${hall.id}/alerts?open=false`).then((r) => r.items.slice(0, ACKNOWLEDGED_SHOWN)),
         authed(`/api/v1/halls/${hall.id}/followups?status=open`).then((r) => r.items)]);
     } catch (error) {
       if (!stopped) status.textContent = isNetworkFailure(error) ? t("hallmgr.offline") : errorMessage(error);
@@ -310,8 +313,8 @@ export async function mount(root, params, app) {
     }
     if (stopped) return;
     status.textContent = "";
-    const arrived = newAlerts(seen, alerts);
-    seen = new Set(alerts.map((a) => a.id));
+    const arrived = newAlerts(seen, open);
+    seen = new Set([...(seen || []), ...open.map((a) => a.id)]);
     if (arrived.length) {
       fresh = new Set([...fresh, ...arrived.map((a) => a.id)]);
       cue.hidden = false;
@@ -319,8 +322,6 @@ export async function mount(root, params, app) {
         subject: alertSubject(t, arrived[0]), n: arrived.length });
       beep();
     }
-    const open = alerts.filter((a) => !a.acknowledged_at);
-    const done = alerts.filter((a) => a.acknowledged_at).slice(0, ACKNOWLEDGED_SHOWN);
     alertCount.textContent = `(${open.length})`;
     openEmpty.hidden = open.length > 0;
     drawOpen(open, (a) => alertItem(app, a, { onDone: read, fresh: fresh.has(a.id) }), alertSig);
