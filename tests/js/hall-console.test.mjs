@@ -74,3 +74,9 @@ test("the audit log says which alert was acknowledged and which rating followed 
   assert.equal(describeDetails({ action: "hall.followup_recorded", details: { number: "A011", score: 1 } }, t),
     "A011 · 1 分（满分 5 分）");
 });
+
+test("a hall manager's home is this page", async () => {
+  const { deskHome } = await import("../../pwa/screens/home.js");
+  assert.equal(deskHome(["hall_manager"]), "/console/hall");
+  assert.equal(deskHome(["hall_manager", "admin"]), "/console");
+});
