@@ -15,6 +15,7 @@ each hall's row.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from backend.queue.models import (
 from backend.queue.tickets import city_today
 from backend.queue.tickets import is_open as hall_is_open
 
+log = logging.getLogger(__name__)
 # What an alert's notification is called (notifications.kind).
 HALL_ALERT = "hall_alert"
 LIST_LIMIT = 200
@@ -69,15 +71,21 @@ class Condition:
 # -- the watcher ------------------------------------------------------------------------------
 
 def watch(now: datetime | None = None) -> dict:
-    """Check every hall once (one transaction per hall); how many alerts were raised and
-    cleared."""
+    """Check every hall once (a few short transactions each); how many alerts were raised
+    and cleared. A hall whose check fails is logged and left for the next run; the others
+    are still watched."""
     now = now or utcnow()
     hall_ids = db.session.scalars(select(Hall.id).where(Hall.deleted.is_(False))
                                   .order_by(Hall.id)).all()
     db.session.commit()  # the read too: on SQLite it holds the write lock
     raised = cleared = 0
     for hall_id in hall_ids:
-        r, c = watch_hall(hall_id, now)
+        try:
+            r, c = watch_hall(hall_id, now)
+        except Exception:
+            db.session.rollback()
+            log.exception("hall watch: hall %s failed", hall_id)
+            continue
         raised, cleared = raised + r, cleared + c
     return {"halls": len(hall_ids), "raised": raised, "cleared": cleared}
 
