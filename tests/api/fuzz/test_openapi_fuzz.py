@@ -23,7 +23,9 @@ refused. Each role's session is checked to be alive after its run.
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -51,17 +53,31 @@ from backend.accounts.models import User
 from backend.attendance.models import Shift
 from backend.departments.models import Department
 from backend.posts.models import Post
-from backend.queue.models import Hall, Service, Window
+from backend.queue.models import Hall, HallAlert, Service, Ticket, TicketRating, Window
 from backend.regions.models import Region
 
 # Admin last: its writes (accounts changed, regions deleted) would hide others' 2xx.
-ROLES = ("citizen1", "clerk1", "worker1", "street1", "supervisor", "admin")
+ROLES = ("citizen1", "clerk1", "manager1", "worker1", "street1", "supervisor", "admin")
 EXAMPLES_PER_OPERATION = 8
 COVERAGE_ROLE = "admin"
 TOKEN_KILLERS = {"POST /api/v1/auth/logout", "POST /api/v1/me/password"}
-# A stream open for minutes: read whole, each request would wait for its end. Its answers
-# are tested by tests/api/live/.
-STREAMS = {"GET /api/v1/live"}
+# Streams open for minutes: read whole, each request would wait for its end. Their answers
+# are tested by tests/api/live/ and tests/api/hall/test_display.py.
+STREAMS = {"GET /api/v1/live", "GET /api/v1/halls/{hall_id}/events"}
+# The queue's steps succeed only in a state random requests do not build (a ticket called
+# at the clerk's window, the citizen's own finished ticket, a position inside the hall's
+# fence, an alert not yet acknowledged): tests/api/hall drives each through its states.
+# They are fuzzed all the same (no 5xx, every answer documented), but not counted below
+# among the operations that never succeeded.
+NEEDS_A_STATE = {
+    "POST /api/v1/halls/{hall_id}/tickets", "POST /api/v1/tickets/{ticket_id}/cancel",
+    "POST /api/v1/tickets/{ticket_id}/finish", "POST /api/v1/tickets/{ticket_id}/no-show",
+    "POST /api/v1/tickets/{ticket_id}/rating", "POST /api/v1/tickets/{ticket_id}/recall",
+    "POST /api/v1/tickets/{ticket_id}/transfer", "POST /api/v1/windows/{window_id}/call",
+    "POST /api/v1/alerts/{alert_id}/acknowledge", "POST /api/v1/ratings/{rating_id}/followup",
+    "POST /api/v1/slots/{slot_id}/appointments", "DELETE /api/v1/appointments/{appointment_id}",
+    "GET /api/v1/tickets/{ticket_id}",
+}
 # How often a bound parameter takes a value of the demo city rather than a generated one.
 DICTIONARY_PROBABILITY = 0.8
 MIN_SHARE_2XX = 0.2  # of the fuzzing phase's answers
@@ -126,11 +142,14 @@ BINDINGS = {
     "shift_ids": ("path.shift_id",),
     "department_ids": ("path.department_id",),
     # The service hall's set-up: the demo hall, its services and windows.
-    "hall_ids": ("path.hall_id",),
+    "hall_ids": ("path.hall_id", "query.hall_id"),
+    "alert_ids": ("path.alert_id",),
+    "rating_ids": ("path.rating_id",),
+    "ticket_ids": ("path.ticket_id",),
     "service_ids": ("path.service_id",),
     "window_ids": ("path.window_id",),
     "months": ("query.month",),
-    "days": ("query.date", "body.starts_on"),
+    "days": ("query.date", "body.starts_on", "query.from", "query.to", "query.day"),
     "times": ("body.starts_at", "body.ends_at"),
     "lats": ("query.lat", "body.lat"),
     "lons": ("query.lon", "body.lon"),
@@ -159,6 +178,11 @@ def demo_city(db) -> tuple[dict, dict]:
         "hall_ids": [str(h) for h in db.session.scalars(select(Hall.id))],
         "service_ids": [str(s) for s in db.session.scalars(select(Service.id))],
         "window_ids": [str(w) for w in db.session.scalars(select(Window.id))],
+        "alert_ids": [str(a) for a in db.session.scalars(select(HallAlert.id).limit(20))],
+        "rating_ids": [str(r) for r in db.session.scalars(
+            select(TicketRating.id).where(TicketRating.followup_status.is_not(None)).limit(20))],
+        "ticket_ids": [str(t) for t in db.session.scalars(
+            select(Ticket.id).order_by(Ticket.taken_at.desc()).limit(20))],
         "months": ["2026-10", "2026-11", "2026-12"],
         "days": ["2026-11-20", "2026-11-23", "2026-12-01"],
         "times": ["08:30", "12:00", "17:30"],
@@ -230,6 +254,18 @@ def fuzz_operation(schema, operation, role: str, headers: dict, tally: Tally, *,
     test()
 
 
+def role_refused(client, operation, headers: dict) -> bool:
+    """Whether this role is refused the operation before anything else is read (403
+    forbidden_role): fuzzing it would only count refusals."""
+    path = re.sub(r"\{sha\}", "0" * 64, operation.path)
+    path = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), path)
+    method = operation.method.upper()
+    body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+    answer = client.open(path, method=method, headers=headers, **body)
+    return answer.status_code == 403 and (answer.get_json() or {}).get("error", {}).get(
+        "code") == "forbidden_role"
+
+
 @pytest.mark.slow
 def test_every_answer_is_documented_and_no_request_gets_a_5xx(app, client, db, demo, demo_login):
     if app.config["TEST_DATABASE"] != "sqlite":
@@ -250,6 +286,8 @@ def test_every_answer_is_documented_and_no_request_gets_a_5xx(app, client, db, d
 
     for role in ROLES:
         for operation in operations:
+            if role_refused(client, operation, tokens[role]):
+                continue  # the role check answers first; the authorization matrix covers it
             fuzz_operation(schema, operation, role, tokens[role], fuzzing, coverage=False)
         assert_session_alive(role)  # now: the admin's run may end the others' sessions
     for operation in operations:
@@ -263,4 +301,5 @@ def test_every_answer_is_documented_and_no_request_gets_a_5xx(app, client, db, d
     # The coverage phase is mostly invalid input by design; the fuzzing phase should get through.
     assert fuzzing.share_2xx() >= MIN_SHARE_2XX, fuzzing.summary()
     # Some cannot succeed without what the demo city lacks (photos, conflicts, a refresh token).
-    assert len(fuzzing.operations_without_2xx()) <= len(operations) // 3, fuzzing.summary()
+    never = [label for label in fuzzing.operations_without_2xx() if label not in NEEDS_A_STATE]
+    assert len(never) <= len(operations) // 3, fuzzing.summary()
