@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # gunicorn workers; each keeps its own point-in-grid index in memory. Each serves THREADS
-# requests at once (gthread): a console's live stream holds one for minutes.
+# requests at once (gthread): a console's live stream, a hall display's and an open ticket
+# page's each hold one for minutes; they wait, so threads are cheap.
 WORKERS ?= 4
-THREADS ?= 12
+THREADS ?= 32
 # Live updates reach every worker through PostgreSQL (NOTIFY) or Redis (REDIS_URL); on SQLite
 # without Redis one worker serves everything, so that every console hears every change.
 SERVE_WORKERS = $(if $(or $(filter postgres%,$(DATABASE_URL)),$(REDIS_URL)),$(WORKERS),1)

@@ -166,9 +166,9 @@ class Config:
     # Public hall streams (GET /api/v1/halls/{id}/events: the hall's display, ticket pages)
     # need no sign-in, and each holds one of a gunicorn worker's THREADS threads while open:
     # one process keeps at most this many, and answers the next 503 with Retry-After (the
-    # display reconnects), so that open screens never take the threads the API needs. By
-    # default half of THREADS (12 → 6); raise both together for a hall with many screens.
-    HALL_STREAMS_MAX = _env_int("HALL_STREAMS_MAX", max(2, _env_int("THREADS", 12) // 2))
+    # display reconnects, a ticket page polls meanwhile), so that open screens never take
+    # the threads the API needs: by default all of THREADS but 8 (32 → 24 per worker).
+    HALL_STREAMS_MAX = _env_int("HALL_STREAMS_MAX", max(2, _env_int("THREADS", 32) - 8))
 
     # Background jobs (sending Web Push): released when the transaction that queued them
     # commits. "auto": an RQ queue on REDIS_URL when set (run `flask jobs worker`), else a

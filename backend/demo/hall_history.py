@@ -40,6 +40,7 @@ from backend.queue.models import (
     FOLLOWUP_OPEN,
     NO_SHOW,
     WAITING,
+    AppointmentSlot,
     Hall,
     HallAlert,
     Service,
@@ -113,8 +114,29 @@ def load_hall_history(now: datetime | None = None) -> int:
     history.rate(manager_id)
     history.alerts(manager_id)
     history.write()
+    _add_slots(services, today)
     db.session.commit()
     return len(history.tickets)
+
+
+def _add_slots(services: dict[str, Service], today: date) -> None:
+    """Bookable times (预约) for the next two days, so a citizen sees some: 不动产登记 and
+    企业开办 keep half-hour slots of four places from 09:00 to 11:00 (unless the hall has
+    slots already)."""
+    ids = [service.id for service in services.values()]
+    if db.session.scalar(select(AppointmentSlot.id).where(AppointmentSlot.service_id.in_(ids))
+                         .limit(1)) is not None:
+        return
+    rows = []
+    for offset in (1, 2):
+        day = today + timedelta(days=offset)
+        for code in ("A", "B"):
+            for start in range(4):
+                starts_at = _local(day, time(9 + start // 2, 30 * (start % 2)))
+                rows.append({"id": uuid.uuid4(), "service_id": services[code].id,
+                             "starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=30),
+                             "capacity": 4, "booked": 0})
+    _insert(AppointmentSlot, rows)
 
 
 def _add_walk_ins(rng: random.Random) -> list[uuid.UUID]:

@@ -294,9 +294,12 @@ export async function mount(root, { id }, app) {
     timer = setTimeout(refresh, pushWillCome() ? POLL_MS : POLL_NO_PUSH_MS);
   }
 
-  // The hall's live events while the ticket is open: its own number at once, its queue shortly.
+  // The hall's live events while the ticket is open and on screen (each open stream holds
+  // one of the server's threads; a phone in a pocket has Web Push): its own number at
+  // once, its queue shortly.
   function follow() {
-    if (ticket && isOpen(ticket) && !stopLive && !gone) {
+    const wanted = ticket && isOpen(ticket) && !gone && document.visibilityState === "visible";
+    if (wanted && !stopLive) {
       stopLive = watchHallIfAvailable(ticket.hall_id, (event) => {
         const concern = eventConcerns(event, ticket);
         if (concern === "now") refresh();
@@ -304,7 +307,7 @@ export async function mount(root, { id }, app) {
           soonTimer = setTimeout(() => { soonTimer = null; refresh(); }, soonDelay());
         }
       });
-    } else if (stopLive && !isOpen(ticket)) {
+    } else if (stopLive && !wanted) {
       stopLive();
       stopLive = null;
     }
@@ -313,7 +316,11 @@ export async function mount(root, { id }, app) {
   const onPush = (event) => {
     if (event.data?.type === "push" && pushConcerns(event.data.message, id)) refresh();
   };
-  const onVisible = () => (document.visibilityState === "visible" ? refresh() : clearTimeout(timer));
+  const onVisible = () => {
+    if (document.visibilityState === "visible") return refresh();
+    clearTimeout(timer);
+    follow();  // hidden: let the stream go
+  };
   const onOnline = () => refresh();
   const onOffline = () => draw();
   navigator.serviceWorker?.addEventListener("message", onPush);
