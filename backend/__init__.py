@@ -227,12 +227,11 @@ def register_api(app: Flask) -> None:
     from backend.posts.api import posts_blp
     from backend.push.api import push_blp
     from backend.queue.api import halls_blp, tickets_blp
-    from backend.queue.api_stats import hall_stats_blp
+    from backend.queue.api_admin import appointments_blp, hall_admin_blp, services_blp, window_admin_blp
     from backend.queue.api_clerk import clerk_tickets_blp, windows_blp
-    from backend.queue.api_manager import hall_manager_blp, ratings_blp
-    from backend.queue.api_admin import (appointments_blp, hall_admin_blp, services_blp,
-                                         window_admin_blp)
     from backend.queue.api_display import display_blp
+    from backend.queue.api_manager import hall_manager_blp, ratings_blp
+    from backend.queue.api_stats import hall_stats_blp
     from backend.regions.api import regions_blp
     from backend.stats.api import stats_blp
     from backend.sync_adapter.api import sync_blp

@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -142,19 +141,19 @@ class Screen(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            with contextlib.suppress(requests.RequestException):
-                with requests.get(self.url, stream=True, timeout=(5, 30)) as stream:
-                    self.ready.set()
-                    kind = None
-                    for line in stream.iter_lines(decode_unicode=True):
-                        if self.stop.is_set():
-                            return
-                        if line.startswith("event:"):
-                            kind = line[6:].strip()
-                        elif line.startswith("data:") and kind == "hall":
-                            data = json.loads(line[5:])
-                            if data.get("kind") == "called" and data.get("number"):
-                                self.calls.setdefault(data["number"], time.monotonic())
+            with contextlib.suppress(requests.RequestException), \
+                    requests.get(self.url, stream=True, timeout=(5, 30)) as stream:
+                self.ready.set()
+                kind = None
+                for line in stream.iter_lines(decode_unicode=True):
+                    if self.stop.is_set():
+                        return
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:") and kind == "hall":
+                        data = json.loads(line[5:])
+                        if data.get("kind") == "called" and data.get("number"):
+                            self.calls.setdefault(data["number"], time.monotonic())
 
 
 def start_setup(stack: contextlib.ExitStack, name: str, args) -> tuple[str, str, dict]:
@@ -182,9 +181,10 @@ def start_setup(stack: contextlib.ExitStack, name: str, args) -> tuple[str, str,
           env=env, cwd=ROOT, log=folder / "gunicorn.log",
           ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")
     if redis_url:
+        jobs_log = stack.enter_context((folder / "jobs.log").open("wb"))
         worker = subprocess.Popen([str(BIN / "flask"), "jobs", "worker"], env=env, cwd=ROOT,
-                                  stdout=open(folder / "jobs.log", "wb"),
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+                                  stdout=jobs_log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
         stack.callback(worker.terminate)
     return f"http://127.0.0.1:{port}", hall_id, spec
 

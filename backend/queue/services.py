@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from backend.extensions import db
 from sqlalchemy import select
 
+from backend.extensions import db
 from backend.queue.models import Hall, Service, Window, hall_managers
 from backend.sync_adapter.services import log_reference_changes
 from sync.registry import Audience

@@ -22,9 +22,22 @@ from backend.common.time import city_zone, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 from backend.queue import events
-from backend.queue.models import (CALLED, CANCELLED, DONE, OPEN_STATUSES, WAITING, WINDOW_OPEN,
-                                  Appointment, AppointmentSlot, Hall, Service, Ticket,
-                                  TicketCounter, Window, window_services)
+from backend.queue.models import (
+    CALLED,
+    CANCELLED,
+    DONE,
+    OPEN_STATUSES,
+    WAITING,
+    WINDOW_OPEN,
+    Appointment,
+    AppointmentSlot,
+    Hall,
+    Service,
+    Ticket,
+    TicketCounter,
+    Window,
+    window_services,
+)
 
 # How long before its slot a booked citizen's ticket already goes first.
 APPOINTMENT_EARLY = timedelta(minutes=15)
