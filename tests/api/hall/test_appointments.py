@@ -21,11 +21,6 @@ from tests.factories import HALL_CENTRE
 
 
 @pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
-@pytest.fixture
 def admin(login_as):
     return login_as(factories.make_user("root", roles=("admin",)))
 

@@ -21,12 +21,6 @@ from tests.push_receiver import PushReceiver
 
 
 @pytest.fixture
-def hall(db):
-    """Windows 1 (A B C), 2 (A), 3 (B), 4 (C)."""
-    return factories.make_hall()
-
-
-@pytest.fixture
 def clerks(hall, login_as):
     """clerk at window 1 and at window 2: (user, headers, window id) each."""
     out = {}

@@ -29,11 +29,6 @@ def quick(app):
     app.config.update(saved)
 
 
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
 def take(client, login_as, hall, code="A") -> dict:
     citizen = factories.make_user(roles=("citizen",), display_name="张三")
     service = factories.hall_service(hall, code)

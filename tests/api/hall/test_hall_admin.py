@@ -23,11 +23,6 @@ def admin(login_as):
     return login_as(factories.make_user("root", roles=("admin",)))
 
 
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
 def _hall_body(**extra):
     return {"name": "罗庄区政务服务中心", "address": "罗庄街道 1 号", "lat": 35.0, "lon": 118.3,
             "fence_radius_m": 120, "opening_hours": HOURS, "wait_alert_min": 25,

@@ -21,11 +21,6 @@ DAY = date(2026, 3, 2)  # a Monday; the city is at UTC+8
 _seqs = itertools.count(1)
 
 
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
 def local(day: date, hh: int, mm: int = 0) -> datetime:
     """A moment of the city's day (Asia/Shanghai, UTC+8), as UTC."""
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)

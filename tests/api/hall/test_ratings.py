@@ -22,19 +22,6 @@ from tests import factories
 from tests.helpers import assert_json_error
 
 
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
-@pytest.fixture
-def manager(db, hall):
-    user = factories.make_user(roles=("hall_manager",), display_name="大厅负责人 孙丽")
-    queue.add_manager(hall, user.id)
-    db.session.commit()
-    return user
-
-
 def ticket_row(db, hall, holder, *, status=DONE, code="A", window_number=1, clerk=None,
                seq=None) -> Ticket:
     """A ticket as a clerk's work leaves it (the clerk's API is tested on its own)."""

@@ -40,19 +40,6 @@ NOW = utcnow().replace(microsecond=0)
 MIN = timedelta(minutes=1)
 
 
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
-
-
-@pytest.fixture
-def manager(db, hall):
-    user = factories.make_user(roles=("hall_manager",), display_name="大厅负责人 孙丽")
-    queue.add_manager(hall, user.id)
-    db.session.commit()
-    return user
-
-
 def window(db, hall, number: int) -> Window:
     return db.session.scalar(select(Window).where(Window.hall_id == hall.id,
                                                   Window.number == number))

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from backend.queue.models import Ticket, TicketCounter
 from tests import factories
 from tests.factories import HALL_CENTRE
 
 # ~1 m of latitude in degrees, here.
 M = 1 / 111_000
-
-
-@pytest.fixture
-def hall(db):
-    return factories.make_hall()
 
 
 def take(client, headers, hall, code="A", *, lat=HALL_CENTRE[0], lon=HALL_CENTRE[1], key=None,
