@@ -5,8 +5,8 @@ call and finish, measured as citizens, clerks, the hall's screen and phones see 
                                          [--setups embedded,postgresql]
 
 Two setups, each served as `make run` serves it:
-  embedded    SQLite, one gunicorn worker (gthread, 12 threads), no Redis: jobs and live
-              events in-process
+  embedded    SQLite, one gunicorn worker (gthread, `--threads`, 32 as `make run`), no
+              Redis: jobs and live events in-process
   postgresql  PostgreSQL with Redis: 4 gunicorn workers (gthread), live events by NOTIFY,
               Web Push jobs on RQ with one `flask jobs worker`
 
@@ -177,7 +177,7 @@ def start_setup(stack: contextlib.ExitStack, name: str, args) -> tuple[str, str,
                   what="the bench hall").strip().splitlines()[-1]
     port = free_port()
     serve(stack, [BIN / "gunicorn", "--worker-class", "gthread", "--workers", workers,
-                  "--threads", "12", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                  "--threads", args.threads, "--bind", f"127.0.0.1:{port}", "wsgi:app"],
           env=env, cwd=ROOT, log=folder / "gunicorn.log",
           ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")
     if redis_url:
@@ -348,6 +348,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--windows", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=32, help="per worker (make run: 32)")
     parser.add_argument("--setups", default="embedded,postgresql")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL",
