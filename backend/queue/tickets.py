@@ -134,7 +134,8 @@ def take_ticket(user, hall_id: uuid.UUID, *, service_id: uuid.UUID, lat: float, 
                                                    if opens else ""),
                        code="hall_closed",
                        details={"opens_at": opens.isoformat() if opens else None})
-    _refuse_second_open(user.id, service.id)
+    if (same := _refuse_second_open(user.id, service.id, idempotency_key)) is not None:
+        return same, False  # the first copy of this take committed meanwhile
     day = city_today(now)
     seq = _next_number(service.id, day)
     if service.daily_limit and seq > service.daily_limit:
@@ -156,7 +157,7 @@ def take_ticket(user, hall_id: uuid.UUID, *, service_id: uuid.UUID, lat: float, 
         db.session.rollback()
         if idempotency_key and (earlier := _by_key(user.id, idempotency_key)) is not None:
             return earlier, False
-        _refuse_second_open(user.id, service.id)
+        _refuse_second_open(user.id, service.id, None)
         raise
     events.queue_changed(hall.id, "taken", services=[service.id], number=ticket.number, at=now)
     db.session.commit()
@@ -168,14 +169,20 @@ def _by_key(user_id: uuid.UUID, key: str) -> Ticket | None:
                                                   Ticket.idempotency_key == key))
 
 
-def _refuse_second_open(user_id: uuid.UUID, service_id: uuid.UUID) -> None:
+def _refuse_second_open(user_id: uuid.UUID, service_id: uuid.UUID,
+                        idempotency_key: str | None) -> Ticket | None:
+    """409 when the citizen holds an open ticket for the service — unless it is this very
+    take's (same key), whose first copy committed after this one looked for it."""
     open_one = db.session.scalar(select(Ticket).where(
         Ticket.user_id == user_id, Ticket.service_id == service_id,
         Ticket.status.in_(OPEN_STATUSES)))
+    if open_one is not None and idempotency_key and open_one.idempotency_key == idempotency_key:
+        return open_one
     if open_one is not None:
         raise Conflict(f"You already hold {open_one.number} for this service.",
                        code="ticket_open", details={"ticket_id": str(open_one.id),
                                                     "number": open_one.number})
+    return None
 
 
 def _next_number(service_id: uuid.UUID, day) -> int:
