@@ -235,6 +235,23 @@ def test_with_no_signal_the_ticket_stays_on_screen_as_last_read(page: Page, cont
     with page.expect_response(lambda r: "/api/v1/tickets/" in r.url):
         context.set_offline(False)
     expect(label).to_be_hidden()
+    # Signing out takes the phone's copies with it.
+    page.goto("/#/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#signout")
+    expect(page.locator("#signin-form")).to_be_visible()
+    kept = page.evaluate("""async () => {
+      const db = await new Promise((ok, no) => {
+        const open = indexedDB.open("civicgrid");
+        open.onsuccess = () => ok(open.result); open.onerror = () => no(open.error);
+      });
+      const keys = await new Promise((ok) => {
+        const request = db.transaction("meta").objectStore("meta").getAllKeys();
+        request.onsuccess = () => ok(request.result);
+      });
+      return keys.map((key) => key[1]).filter((name) => String(name).startsWith("queue."));
+    }""")
+    assert kept == []
 
 
 @pytest.mark.browser_context_args(**AT_HALL)
