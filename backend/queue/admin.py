@@ -431,8 +431,3 @@ def set_managers(actor, hall_id: uuid.UUID, user_ids: list[uuid.UUID]) -> list[d
     db.session.commit()
     return list_managers(hall.id)
 
-
-def manages(user, hall_id: uuid.UUID) -> bool:
-    """Whether this hall manager manages this hall."""
-    return db.session.scalar(select(hall_managers.c.user_id).where(
-        hall_managers.c.hall_id == hall_id, hall_managers.c.user_id == user.id)) is not None

@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit import services as audit
-from backend.common.auth import ADMIN, CITIZEN
+from backend.common.auth import CITIZEN
 from backend.common.time import city_zone, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
-from backend.queue.admin import get_any_service, manages
+from backend.queue.admin import get_any_service
+from backend.queue.managers import manages
 from backend.queue.models import Appointment, AppointmentSlot, Hall, Service
 
 BOOKED, USED, CANCELLED = "booked", "used", "cancelled"
@@ -33,7 +34,7 @@ RECENT = timedelta(days=30)
 
 
 def _may_keep_slots(user, hall_id: uuid.UUID) -> None:
-    if ADMIN in user.role_names or manages(user, hall_id):
+    if manages(user, hall_id):  # administrators too
         return
     raise Forbidden("Only administrators and this hall's managers keep its slots.",
                     code="not_hall_manager")
@@ -107,7 +108,8 @@ def delete_slot(user, slot_id: uuid.UUID) -> None:
     slot, service = _get_slot(slot_id)
     _may_keep_slots(user, service.hall_id)
     locked = db.session.scalar(select(AppointmentSlot).where(AppointmentSlot.id == slot.id)
-                               .with_for_update())
+                               .with_for_update()
+                               .execution_options(populate_existing=True))
     if locked.booked:
         raise Conflict(f"{locked.booked} citizens have booked this slot; it stays.",
                        code="slot_booked", details={"booked": locked.booked})
@@ -170,7 +172,8 @@ def book(user, slot_id: uuid.UUID) -> Appointment:
     now = utcnow()
     if earlier is not None:  # booked again after cancelling: the one row per slot and citizen
         appointment = db.session.scalar(select(Appointment).where(Appointment.id == earlier.id)
-                                        .with_for_update())
+                                        .with_for_update()
+                                        .execution_options(populate_existing=True))
         if appointment.status != CANCELLED:
             db.session.rollback()
             raise Conflict("You have booked this slot already.", code="already_booked",
@@ -222,7 +225,8 @@ def cancel(user, appointment_id: uuid.UUID) -> None:
     if appointment is None or appointment.user_id != user.id:
         raise NotFound("No such appointment.", code="appointment_not_found")
     locked = db.session.scalar(select(Appointment).where(Appointment.id == appointment.id)
-                               .with_for_update())
+                               .with_for_update()
+                               .execution_options(populate_existing=True))
     slot = db.session.get(AppointmentSlot, locked.slot_id)
     if locked.status != BOOKED:
         raise Conflict(f"An appointment that is {locked.status} cannot be cancelled.",

@@ -36,6 +36,7 @@ from backend.common.auth import ADMIN, HALL_MANAGER, SUPERVISOR
 from backend.common.time import city_zone, utcnow
 from backend.errors import Forbidden, Invalid, NotFound
 from backend.extensions import db
+from backend.queue.managers import manages
 from backend.queue.models import (
     CANCELLED,
     DONE,
@@ -140,12 +141,7 @@ def may_read(user, hall: Hall) -> bool:
     roles = user.role_names
     if roles & {ADMIN, SUPERVISOR}:
         return True
-    return HALL_MANAGER in roles and _manages(user.id, hall.id)
-
-
-def _manages(user_id, hall_id) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(hall_managers).where(
-        hall_managers.c.user_id == user_id, hall_managers.c.hall_id == hall_id)) > 0
+    return HALL_MANAGER in roles and manages(user, hall.id)
 
 
 def hall_for(user, hall_id: uuid.UUID | None) -> Hall:

@@ -247,14 +247,11 @@ def standing(ticket: Ticket, now: datetime | None = None) -> Standing:
     now = now or utcnow()
     mine_due = ticket.priority_from is not None and ticket.priority_from <= now
     others_due = sa.and_(Ticket.priority_from.is_not(None), Ticket.priority_from <= now)
-    if mine_due:
-        before = sa.and_(others_due, sa.tuple_(Ticket.queued_at, Ticket.seq)
-                         < sa.tuple_(sa.literal(ticket.queued_at, Ticket.queued_at.type),
-                                     sa.literal(ticket.seq)))
-    else:
-        before = sa.or_(others_due, sa.tuple_(Ticket.queued_at, Ticket.seq)
-                        < sa.tuple_(sa.literal(ticket.queued_at, Ticket.queued_at.type),
-                                    sa.literal(ticket.seq)))
+    earlier = (sa.tuple_(Ticket.queued_at, Ticket.seq)
+               < sa.tuple_(sa.literal(ticket.queued_at, Ticket.queued_at.type),
+                           sa.literal(ticket.seq)))
+    # A due booking is behind only earlier due bookings; anyone else behind all of them too.
+    before = sa.and_(others_due, earlier) if mine_due else sa.or_(others_due, earlier)
     ahead = db.session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.service_id == ticket.service_id, Ticket.status == WAITING,
         Ticket.id != ticket.id, before)) or 0

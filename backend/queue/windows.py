@@ -263,10 +263,7 @@ def window_view(window: Window, now: datetime | None = None) -> dict:
     from and today's figures."""
     now = now or utcnow()
     hall = db.session.get(Hall, window.hall_id)
-    waiting = dict(db.session.execute(
-        select(Ticket.service_id, func.count()).where(Ticket.hall_id == window.hall_id,
-                                                      Ticket.status == WAITING)
-        .group_by(Ticket.service_id)).all())
+    waiting = events.waiting_counts(window.hall_id)
     current = _busy_ticket(window)
     return {
         "id": window.id, "number": window.number, "label": window.label or "",
@@ -274,7 +271,7 @@ def window_view(window: Window, now: datetime | None = None) -> dict:
         "status": window.status, "status_since": window.status_since,
         "idle_since": window.idle_since,
         "services": [{"id": s.id, "code": s.code, "name": s.name,
-                      "waiting": waiting.get(s.id, 0)} for s in window.services],
+                      "waiting": waiting.get(str(s.id), 0)} for s in window.services],
         "waiting_here": db.session.scalar(select(func.count()).select_from(Ticket)
                                           .where(callable_here(window))) or 0,
         "transferred_here": db.session.scalar(select(func.count()).select_from(Ticket).where(

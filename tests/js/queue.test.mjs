@@ -109,9 +109,15 @@ test("the hall's live events are followed when the module is there, and nothing 
   assert.deepEqual(seen, [{ kind: "taken", hallId: "h1" }]);
   stop();
   assert.equal(stopped, true);
-  const none = watchHallIfAvailable("h1", () => {}, async () => { throw new Error("404"); });
+  let loaded = false;
+  const none = watchHallIfAvailable("h1", (e) => seen.push(e), async () => {
+    loaded = true;
+    throw new Error("404");
+  });
   await new Promise((resolve) => setTimeout(resolve, 0));
-  none();
+  assert.equal(loaded, true);  // it tried, the failure was swallowed
+  assert.doesNotThrow(none);
+  assert.equal(seen.length, 1);  // and nothing more was heard
 });
 
 test("the waiting per service comes from the hall's board, or is unknown", async () => {
