@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     register_pages(app)
     register_jobs(app)
+    check_signing_keys(app)
     return app
 
 
@@ -146,6 +147,7 @@ def import_models() -> None:
     from backend.accounts import models as _accounts  # noqa: F401
     from backend.attendance import models as _attendance  # noqa: F401
     from backend.audit import models as _audit  # noqa: F401
+    from backend.certificates import models as _certificates  # noqa: F401
     from backend.common import jobs as _jobs  # noqa: F401
     from backend.departments import models as _departments  # noqa: F401
     from backend.incidents import models as _incidents  # noqa: F401
@@ -215,6 +217,8 @@ def register_api(app: Flask) -> None:
     from backend.accounts.api import accounts_blp, auth_blp, me_blp
     from backend.attendance.api import attendance_blp
     from backend.audit.api import audit_blp
+    from backend.certificates.api import certificates_blp, jwks_blp, requests_blp
+    from backend.certificates.api_admin import issuing_blp
     from backend.departments.api import departments_blp
     from backend.extensions import api
     from backend.health.api import health_blp
@@ -247,6 +251,8 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(blueprint)
     for blueprint in (ratings_blp, hall_manager_blp):
         api.register_blueprint(blueprint)
+    for blueprint in (certificates_blp, requests_blp, issuing_blp, jwks_blp):
+        api.register_blueprint(blueprint)
     # Documented by reference (the push body is checked by the engine, not by webargs).
     api.spec.components.schema("Mutation", schema=MutationIn)
     api.spec.components.schema("PushRequest", schema=PushIn)
@@ -275,6 +281,7 @@ def register_sync(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
+    from backend.certificates.cli import certificates_cli
     from backend.demo.cli import demo_cli
     from backend.incidents.cli import cases_cli
     from backend.jobs.cli import jobs_cli
@@ -292,6 +299,15 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(cases_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(hall_cli)
+    app.cli.add_command(certificates_cli)
+
+
+def check_signing_keys(app: Flask) -> None:
+    """E-certificates' signing keys are stored encrypted: a missing or wrong secret stops
+    the start here, with its name, rather than at the first certificate."""
+    from backend.certificates.keys import check_secret
+
+    check_secret(app)
 
 
 def register_jobs(app: Flask) -> None:

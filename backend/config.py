@@ -191,6 +191,15 @@ class Config:
     # How long a push service keeps a message for a browser that is offline.
     PUSH_TTL_S = _env_int("PUSH_TTL_S", 24 * 3600)
 
+    # E-certificates (docs/CERTIFICATES.md). CERTIFICATE_KEYS_SECRET (32 bytes, base64)
+    # encrypts the issuers' signing keys at rest; without it, one made once into the instance
+    # folder while no key exists yet. A verifier should refresh a status list within
+    # CERTIFICATE_STATUS_TTL_S; online verification is limited per address per minute.
+    CERTIFICATE_KEYS_SECRET = os.environ.get("CERTIFICATE_KEYS_SECRET", "").strip() or None
+    CERTIFICATE_STATUS_TTL_S = _env_int("CERTIFICATE_STATUS_TTL_S", 24 * 3600)
+    CERTIFICATE_VERIFY_MAX_PER_MINUTE = _env_int("CERTIFICATE_VERIFY_MAX_PER_MINUTE", 120)
+    CERTIFICATE_REQUEST_TTL_S = _env_int("CERTIFICATE_REQUEST_TTL_S", 600)
+
     # Sync (SYNC_PROTOCOL.md): batch limits, page size, how long tombstones and results live.
     SYNC_MAX_MUTATIONS = _env_int("SYNC_MAX_MUTATIONS", 500)
     SYNC_MAX_BATCH_BYTES = _env_int("SYNC_MAX_BATCH_BYTES", 4 * 1024 * 1024)

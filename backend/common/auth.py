@@ -22,7 +22,9 @@ ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN = "admin", "supervisor", "worker", "cl
 DEPARTMENT = "department"
 # The service hall's manager (大厅负责人): supervision alerts, bad ratings' follow-up, statistics.
 HALL_MANAGER = "hall_manager"
-ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN, DEPARTMENT, HALL_MANAGER)
+# An official who checks citizens' e-certificates (核验人员): the verifier on the phone.
+OFFICIAL = "official"
+ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, CITIZEN, DEPARTMENT, HALL_MANAGER, OFFICIAL)
 STAFF_ROLES = (ADMIN, SUPERVISOR, WORKER, CLERK, DEPARTMENT, HALL_MANAGER)
 
 
@@ -59,6 +61,19 @@ class RegionScope:
         if self.path_prefix is None:
             return false()
         return path_column.startswith(self.path_prefix, autoescape=True)
+
+
+def optional_user():
+    """The signed-in user when a valid access token came with the request, else None (for
+    endpoints open to anyone that note who asked when they can)."""
+    from flask_jwt_extended.exceptions import JWTExtendedException
+    from jwt.exceptions import PyJWTError
+
+    try:
+        verify_jwt_in_request(optional=True)
+    except (JWTExtendedException, PyJWTError):
+        return None
+    return _jwt_current_user._get_current_object()
 
 
 def current_user():

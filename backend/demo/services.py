@@ -17,7 +17,7 @@ from backend.accounts.models import User
 from backend.attendance import services as attendance
 from backend.attendance.models import Shift
 from backend.common.settings import setting
-from backend.demo import case_history, hall_history
+from backend.demo import case_history, certificates, hall_history
 from backend.departments import services as departments
 from backend.departments.models import Department
 from backend.extensions import db
@@ -109,6 +109,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("dept1", "城管局 赵磊", ("department",), department_code="CGJ"),
     DemoAccount("citizen1", "刘洋", ("citizen",)),
     DemoAccount("citizen2", "陈静", ("citizen",)),
+    DemoAccount("official1", "市场监管局 周涛", ("official",)),
 )
 
 
@@ -156,7 +157,7 @@ DEMO_DEPARTMENTS = (
 def load_demo_city() -> dict:
     """Load whatever of the demo city is missing; returns counts of what was added."""
     added = {"regions": 0, "accounts": 0, "categories": 0, "halls": 0, "shifts": 0, "posts": 0,
-             "departments": 0, "cases": 0, "tickets": 0}
+             "departments": 0, "cases": 0, "tickets": 0, "certificates": 0}
     if db.session.scalar(select(Region.id).limit(1)) is None:
         features = [RawFeature(index=i, line=i + 1, properties=f["properties"], geometry=f["geometry"])
                     for i, f in enumerate(demo_feature_collection()["features"])]
@@ -205,6 +206,7 @@ def load_demo_city() -> dict:
     added["cases"] = case_history.load_case_history()
     # The hall's weeks of tickets, ratings and alerts need its windows, clerks and manager.
     added["tickets"] = hall_history.load_hall_history()
+    added["certificates"] = certificates.load_demo_certificates()
     return added
 
 
