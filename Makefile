@@ -103,6 +103,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/day_bench.py
 	$(BIN)/python bench/case_bench.py
 	$(BIN)/python bench/hall_bench.py
+	$(BIN)/python bench/certificate_bench.py
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache

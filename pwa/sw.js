@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-07.6";
+const VERSION = "2026-12-07.9";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -48,10 +48,16 @@ const SHELL = [
   "/app/push.js",
   "/app/queue.js",
   "/app/ticket-cache.js",
+  "/app/certificate-cache.js",
+  "/app/certificate-check.js",
+  "/app/verifier-cache.js",
+  "/app/ui/qr-code.js",
   "/lib/idb-8.0.4.js",
   "/lib/leaflet-1.9.4/leaflet.js",
   "/lib/leaflet-1.9.4/leaflet.css",
   "/lib/chart-4.6.2.umd.min.js",
+  "/lib/jsqr-1.4.0.js",
+  "/lib/qrcode-generator-2.0.4.js",
   "/i18n/zh-CN.json",
   "/i18n/en.json",
   "/icons/icon.svg",
@@ -73,6 +79,10 @@ const SHELL = [
   "/screens/ticket.js",
   "/screens/tickets.js",
   "/screens/appointments.js",
+  "/screens/certificates.js",
+  "/screens/certificate.js",
+  "/screens/certificate-request.js",
+  "/screens/verify.js",
   "/console/console.js",
   "/console/attendance.js",
   "/console/tracks.js",
@@ -86,6 +96,8 @@ const SHELL = [
   "/console/hall-stats.js",
   "/console/map.js",
   "/console/hall.js",
+  "/console/certificates.js",
+  "/console/certificate-request-panel.js",
   "/display/display.js",
   "/display/display.css",
 ];

@@ -56,6 +56,9 @@ def _drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+TEST_CERTIFICATE_SECRET = "Y2l2aWNncmlkLXRlc3RzLWNlcnRpZmljYXRlLXNlY3I="
+
+
 @pytest.fixture(scope="session", params=TEST_DBS)
 def app(request, tmp_path_factory):
     pg_name = None
@@ -73,6 +76,8 @@ def app(request, tmp_path_factory):
         "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_TIME_COST": 1,
         # Web Push to the tests' own push service (tests/push_receiver.py); retries at once.
         "PUSH_ALLOWED_HOSTS": "127.0.0.1", "JOB_BACKOFF_S": 0,
+        # E-certificates' signing keys are encrypted with it (a fixed one: tests restore rows).
+        "CERTIFICATE_KEYS_SECRET": TEST_CERTIFICATE_SECRET,
     })
     application.config["TEST_DATABASE"] = request.param
     with application.app_context():

@@ -82,7 +82,7 @@ def list_requests(user, ticket_id=None) -> list[CertificateRequest]:
 def get_request(user, request_id, *, lock: bool = False) -> CertificateRequest:
     query = select(CertificateRequest).where(CertificateRequest.id == request_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(of=CertificateRequest).execution_options(populate_existing=True)
     request = db.session.scalar(query)
     if request is None or user.id not in (request.citizen_id, request.clerk_id):
         raise NotFound("No such request.", code="not_found")

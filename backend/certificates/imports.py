@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, time
 
@@ -41,8 +42,9 @@ PROGRESS_EVERY = 500
 ERRORS_KEPT = 1000
 
 
-def start_import(actor, csv_text: str) -> CertificateImport:
-    """Read the header and count the lines; the job does the rest."""
+def start_import(actor, csv_text: str) -> dict:
+    """Read the header and count the lines; the job does the rest. Returns the import as
+    queued (the job may have moved it on by the time the answer is written)."""
     reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
     header = next(reader, None)
     if not header or [h.strip() for h in header[:3]] != ["type", "holder", "holder_name"]:
@@ -58,8 +60,10 @@ def start_import(actor, csv_text: str) -> CertificateImport:
     db.session.add(job)
     db.session.flush()
     enqueue(IMPORT_JOB, {"import_id": str(job.id), "actor_id": str(actor.id)})
+    queued = {"id": job.id, "status": job.status, "total": job.total, "done": 0, "issued": 0,
+              "errors": [], "created_at": job.created_at, "finished_at": None}
     db.session.commit()
-    return job
+    return queued
 
 
 def get_import(actor, import_id) -> CertificateImport:
@@ -93,12 +97,12 @@ def _parse_expiry(text: str) -> datetime | None:
 
 @handler(IMPORT_JOB)
 def run_import(payload: dict) -> None:
-    import_id = payload["import_id"]
+    import_id = uuid.UUID(payload["import_id"])  # the Uuid columns take UUIDs, not text
     job = db.session.get(CertificateImport, import_id)
     if job is None or job.status in (IMPORT_DONE, IMPORT_FAILED):
         db.session.rollback()
         return
-    actor = db.session.get(User, payload["actor_id"])
+    actor = db.session.get(User, uuid.UUID(payload["actor_id"]))
     csv_text = job.csv_text or ""
     db.session.rollback()
     try:

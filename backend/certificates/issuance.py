@@ -305,7 +305,7 @@ def status_of(certificate: Certificate, now: datetime | None = None) -> str:
 def set_status(actor, certificate_id, status: str, reason: str) -> Certificate:
     """Revoke (final), suspend, or reinstate a suspended certificate (吊销、暂停、恢复)."""
     certificate = db.session.scalar(select(Certificate).where(Certificate.id == certificate_id)
-                                    .with_for_update().execution_options(populate_existing=True))
+                                    .with_for_update(of=Certificate).execution_options(populate_existing=True))
     if certificate is None:
         raise NotFound("No such certificate.", code="not_found")
     _require_issuer(actor, certificate.type.issuer)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import DBAPIError
 
 from backend.certificates.models import KEY_CURRENT, KEY_RETIRED, SigningKey
 from backend.common.files import load_or_create_file
@@ -84,9 +85,12 @@ def check_secret(app: Flask) -> None:
     """At start-up: when signing keys are stored, the secret must open them."""
     with app.app_context():
         try:
-            if not inspect(db.engine).has_table(SigningKey.__tablename__):
-                return
-            key = db.session.scalar(select(SigningKey).order_by(SigningKey.created_at).limit(1))
+            try:
+                if not inspect(db.engine).has_table(SigningKey.__tablename__):
+                    return
+                key = db.session.scalar(select(SigningKey).order_by(SigningKey.created_at).limit(1))
+            except DBAPIError:
+                return  # no database yet: the app starts and /healthz says 503
             if key is None:
                 return
             try:

@@ -113,8 +113,16 @@ class StatusListOut(ma.Schema):
     token = ma.fields.String(required=True, metadata={"description": "Compact JWS, ES256."})
 
 
+class TypeNameOut(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+
+
 class StatusListsOut(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(StatusListOut), required=True)
+    types = ma.fields.List(ma.fields.Nested(TypeNameOut), required=True, metadata={
+        "description": "Every certificate type's name, for showing a QR's type code offline."})
 
 
 # -- consent --------------------------------------------------------------------------------

@@ -188,4 +188,7 @@ def status_lists() -> dict:
         if kept is None or kept[0] != issuer.status_version or time.monotonic() - kept[1] > refresh_s:
             kept = cache[issuer.id] = (issuer.status_version, time.monotonic(), build_status_list(issuer))
         items.append({"issuer": issuer.code, "token": kept[2]})
-    return {"items": items}
+    # The QR names its type by code; a verifier shows the name offline from these.
+    types = [{"code": t.code, "name": t.name, "name_en": t.name_en}
+             for t in db.session.scalars(select(CertificateType).order_by(CertificateType.code))]
+    return {"items": items, "types": types}

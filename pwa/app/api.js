@@ -53,6 +53,11 @@ export async function about() {
   return request("/api/v1/about").catch(() => null);
 }
 
+/** A GET that needs no sign-in (the certificate keys and status lists); ApiError on failure. */
+export function publicGet(path) {
+  return request(path);
+}
+
 export async function signIn(username, password) {
   return startSession(await request("/api/v1/auth/login", { method: "POST", body: { username, password } }));
 }

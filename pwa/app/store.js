@@ -189,6 +189,8 @@ export async function forgetSyncedData(owner) {
   await tx.objectStore("meta").delete([owner, "last_sync_at"]);
   // The queue tickets its screens kept to show offline (app/ticket-cache.js).
   await tx.objectStore("meta").delete(IDBKeyRange.bound([owner, "queue."], [owner, "queue.\uffff"]));
+  // The certificates (and their QR codes) the wallet kept to show offline (app/certificate-cache.js).
+  await tx.objectStore("meta").delete(IDBKeyRange.bound([owner, "certificates."], [owner, "certificates.\uffff"]));
   const blobs = tx.objectStore("blobs");
   for (const row of await blobs.getAll(ownerRange(owner))) {
     if (row.state === "uploaded") await blobs.delete([owner, row.sha256]);

@@ -6,7 +6,7 @@ import { authed } from "../app/api.js";
 import { formatTime, h } from "../app/ui/dom.js";
 import { errorMessage } from "../app/i18n.js";
 
-export const AREAS = ["auth", "account", "case", "hall", "sync"];
+export const AREAS = ["auth", "account", "case", "hall", "certificate", "sync"];
 export const PER_PAGE = 50;
 
 /** The query string for a filter form's values: empty fields left out; "from" and "to" are
@@ -55,6 +55,17 @@ export function describeDetails(event, t) {
     case "hall.window_updated":
     case "hall.window_removed":
       return [t("audit.hall_window", { number: d.number }), ...(d.services || [])].join(" · ");
+    case "certificate.issuer_created":
+    case "certificate.key_rotated":
+      return [d.code, d.retired_kid && `${d.retired_kid} →`, d.kid].filter(Boolean).join(" ");
+    case "certificate.type_saved":
+      return d.code || "";
+    case "certificate.issued":
+      return [d.type, d.number, d.holder].filter(Boolean).join(" · ");
+    case "certificate.imported":
+      return t("audit.certificate_imported", { count: d.issued ?? 0 });
+    case "certificate.status_changed":
+      return `${d.type || ""} ${d.number || ""} · ${d.from} → ${d.to}${d.reason ? ` (${d.reason})` : ""}`;
     case "hall.managers_set":
       return t("audit.hall_managers", { added: (d.added || []).length, removed: (d.removed || []).length });
     case "hall.slot_added":

@@ -8,6 +8,7 @@ import { authed } from "../app/api.js";
 import { errorMessage } from "../app/i18n.js";
 import { h } from "../app/ui/dom.js";
 import { signOutButton } from "../app/ui/sign-out.js";
+import { certificateRequestPanel } from "./certificate-request-panel.js";
 
 export const POLL_MS = 5_000;
 
@@ -179,10 +180,13 @@ export async function mount(root, _params, app) {
   const bar = h("div", { class: "toolbar clerk-actions", id: "clerk-actions", role: "group", "aria-label": t("clerk.actions") },
     [...buttons.values()]);
   const current = h("div", { id: "clerk-current-slot" });
+  // The certificate request for the ticket at the window: kept across redraws, new per ticket.
+  const requestSlot = h("div", { id: "clerk-certificate-slot" });
+  let requestPanel = null;
   const side = h("div", { class: "clerk-side" });
   const body = h("div", { class: "clerk-layout", id: "clerk-body", hidden: true },
     h("div", { class: "clerk-main" }, current, bar,
-      h("p", { class: "hint", id: "clerk-shortcuts" }, t("clerk.shortcuts"))),
+      h("p", { class: "hint", id: "clerk-shortcuts" }, t("clerk.shortcuts")), requestSlot),
     side);
   const section = h("section", { id: "clerk-console", class: "wide" },
     h("div", { class: "console-head" }, title, state, signOutButton(app)),
@@ -196,6 +200,12 @@ export async function mount(root, _params, app) {
     state.dataset.state = win.status;
     current.replaceChildren(currentCard(t, win));
     side.replaceChildren(queuesCard(t, win), todayCard(t, win));
+    const serving = win.current?.id || null;
+    if ((requestPanel?.ticketId || null) !== serving) {
+      requestPanel?.stop();
+      requestPanel = serving ? certificateRequestPanel(app, win.current) : null;
+      requestSlot.replaceChildren(...(requestPanel ? [requestPanel.element] : []));
+    }
     const allowed = allowedActions(win);
     const focused = document.activeElement;
     for (const [name, button] of buttons) {
@@ -311,5 +321,6 @@ export async function mount(root, _params, app) {
     document.removeEventListener("visibilitychange", onVisible);
     dialog?.dialog.remove();
     stopLive?.();
+    requestPanel?.stop();
   };
 }

@@ -151,6 +151,9 @@ export async function mount(root, _params, app) {
     app.session()?.user.roles?.includes("admin")
       ? h("a", { class: "button secondary", href: "#/console/hall", id: "to-hall" },
         t("console.hall")) : null,
+    app.session()?.user.roles?.includes("admin")
+      ? h("a", { class: "button secondary", href: "#/console/certificates", id: "to-certificates" },
+        t("certconsole.title")) : null,
     signOutButton(app));
   const casesPart = h("div", {});
   const conflictsBody = h("div", { id: "conflicts", "aria-live": "polite" });

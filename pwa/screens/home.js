@@ -20,13 +20,15 @@ const TILES = {
     { key: "take_number", href: "#/tickets/new", icon: "ticket" },
     { key: "my_tickets", href: "#/tickets", icon: "bell" },
     { key: "appointments", href: "#/appointments", icon: "clock" },
-    { key: "certificates", href: "#/soon/certificates", icon: "card" },
+    { key: "certificates", href: "#/certificates", icon: "card" },
   ],
   supervisor: [
     { key: "console", href: "#/console", icon: "map" },
     { key: "my_reports", href: "#/reports", icon: "list" },
   ],
   clerk: [{ key: "clerk_console", href: "#/console/clerk", icon: "window" }],
+  // An official checks citizens' e-certificates in the field (电子证照核验).
+  official: [{ key: "verify", href: "#/verify", icon: "card" }],
   admin: [{ key: "console", href: "#/console", icon: "gear" }],
 };
 
@@ -36,7 +38,7 @@ const TILES = {
 const DESK_HOMES = [["supervisor", "/console"], ["admin", "/console"], ["department", "/console/cases"],
   ["clerk", "/console/clerk"],
   ["hall_manager", "/console/hall"]];
-const PHONE_ROLES = ["worker", "citizen"];
+const PHONE_ROLES = ["worker", "citizen", "official"];
 
 /** Where a desk user's home is, or null for someone who gets the phone's tiles. */
 export function deskHome(roles) {

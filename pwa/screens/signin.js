@@ -44,6 +44,9 @@ export async function mount(root, _params, app) {
     // Citizens make their own accounts; staff accounts come from an administrator.
     h("button", { type: "button", id: "signin-to-signup", class: "secondary", onclick: () => app.navigate("/signup") },
       t("signin.signup")),
+    // Checking a certificate needs no account: the keys and lists are public.
+    h("button", { type: "button", id: "signin-to-verify", class: "secondary", onclick: () => app.navigate("/verify") },
+      t("signin.verify")),
     demoHint));
   (previous ? password : username).focus();
   if ((await about())?.demo_mode) demoHint.hidden = false;

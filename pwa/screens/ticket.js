@@ -11,6 +11,7 @@ import { BAD_RATING_MAX, callSignature, eventConcerns, isOpen, pushConcerns, rea
 import { cachedTicket, cacheTicket } from "../app/ticket-cache.js";
 import { h } from "../app/ui/dom.js";
 import { isNetworkFailure } from "../app/ui/offline-notice.js";
+import { loadPendingRequests, requestBanner } from "./certificate-request.js";
 import { fill, JUST_TAKEN, queueErrorText } from "./take-number.js";
 
 // Poll while in view: gently when a push will say "called", often when none can.
@@ -225,6 +226,8 @@ export async function mount(root, { id }, app) {
   const offer = pushOffer(app, () => schedule());
   let cancel = null;
   let rate = null;
+  let certificateRequests = [];  // a clerk's pending requests to see a certificate (无证明城市)
+  let requestsGeneration = 0;
 
   function draw() {
     offlineLabel.hidden = !(offline() && ticket);
@@ -241,6 +244,7 @@ export async function mount(root, { id }, app) {
     if (ticket.can_rate) rate ??= ratingForm(app, id, () => refresh());
     fill(body,
       ticket.status === "called" ? callBanner(app, ticket) : null,
+      open ? requestBanner(app, certificateRequests) : null,
       h("div", { class: "ticket-head", dataset: { status: ticket.status } },
         h("p", { class: "ticket-number", id: "ticket-number" }, ticket.number),
         statusChip(t, ticket.status),
@@ -278,6 +282,7 @@ export async function mount(root, { id }, app) {
       if (mine !== generation || gone) return;
       problem = null;
       took(fresh);
+      readCertificateRequests();
     } catch (error) {
       if (mine !== generation || gone) return;
       if (isNetworkFailure(error)) unreachable = true;
@@ -285,6 +290,20 @@ export async function mount(root, { id }, app) {
       draw();
     } finally {
       if (mine === generation) schedule();
+    }
+  }
+
+  /** The clerk's requests for this ticket, read again with the ticket; kept as last read offline. */
+  async function readCertificateRequests() {
+    const mine = ++requestsGeneration;
+    try {
+      const found = ticket && isOpen(ticket) ? await loadPendingRequests(id) : [];
+      if (mine !== requestsGeneration || gone) return;
+      const same = found.map((r) => r.id).join() === certificateRequests.map((r) => r.id).join();
+      certificateRequests = found;
+      if (!same) draw();  // a redraw moves the page's fields: only when the banner changes
+    } catch {
+      // no answer: the banner stays as last read until the next read
     }
   }
 

@@ -24,7 +24,7 @@ SCREENS = {
     "worker1": (PHONE, ["/", "/patrol", "/attendance", "/reports/new", "/reports", "/sync"]),
     "worker3": (PHONE, ["/attendance"]),  # the post's circle instead of the grid
     "citizen1": (PHONE, ["/", "/reports/new", "/reports", "/tickets/new", "/tickets",
-                         "/soon/certificates", "/sync"]),
+                         "/certificates", "/sync"]),
     "clerk1": (DESKTOP, ["/", "/console/clerk"]),
     "supervisor": (DESKTOP, ["/", "/console", "/console/attendance", "/console/tracks",
                              "/console/posts", "/console/cases", "/console/assessment",

@@ -26,3 +26,8 @@ test("citizens report and see their reports beside their other tiles; each scree
   const both = tilesFor(["worker", "citizen"]).map((tile) => tile.href);
   assert.equal(both.filter((href) => href === "#/reports/new").length, 1);
 });
+
+test("an official works on the phone, with the certificate verifier as a tile", () => {
+  assert.equal(deskHome(["official"]), null);
+  assert.deepEqual(tilesFor(["official"]).map((tile) => tile.href), ["#/verify"]);
+});

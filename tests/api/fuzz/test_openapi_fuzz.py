@@ -51,6 +51,7 @@ from sqlalchemy import select
 
 from backend.accounts.models import User
 from backend.attendance.models import Shift
+from backend.certificates.models import Certificate, CertificateIssuer, CertificateType
 from backend.departments.models import Department
 from backend.posts.models import Post
 from backend.queue.models import Hall, HallAlert, Service, Ticket, TicketRating, Window
@@ -77,6 +78,11 @@ NEEDS_A_STATE = {
     "POST /api/v1/alerts/{alert_id}/acknowledge", "POST /api/v1/ratings/{rating_id}/followup",
     "POST /api/v1/slots/{slot_id}/appointments", "DELETE /api/v1/appointments/{appointment_id}",
     "GET /api/v1/tickets/{ticket_id}",
+    # A clerk's request needs the ticket being served; answering it, a pending request.
+    "POST /api/v1/tickets/{ticket_id}/certificate-requests",
+    "POST /api/v1/certificate-requests/{request_id}/approve",
+    "POST /api/v1/certificate-requests/{request_id}/decline",
+    "GET /api/v1/certificate-requests/{request_id}", "GET /api/v1/certificate-imports/{import_id}",
 }
 # How often a bound parameter takes a value of the demo city rather than a generated one.
 DICTIONARY_PROBABILITY = 0.8
@@ -148,6 +154,13 @@ BINDINGS = {
     "ticket_ids": ("path.ticket_id",),
     "service_ids": ("path.service_id",),
     "window_ids": ("path.window_id",),
+    # E-certificates: the demo's types, issuers, certificates and their QR texts, holders.
+    "certificate_ids": ("path.certificate_id", "body.certificate_id"),
+    "type_ids": ("path.type_id",),
+    "issuer_ids": ("path.issuer_id", "body.issuer_id"),
+    "type_codes": ("body.type", "query.type"),
+    "qrs": ("body.qr",),
+    "holders": ("body.holder",),
     "months": ("query.month",),
     "days": ("query.date", "body.starts_on", "query.from", "query.to", "query.day"),
     "times": ("body.starts_at", "body.ends_at"),
@@ -183,6 +196,12 @@ def demo_city(db) -> tuple[dict, dict]:
             select(TicketRating.id).where(TicketRating.followup_status.is_not(None)).limit(20))],
         "ticket_ids": [str(t) for t in db.session.scalars(
             select(Ticket.id).order_by(Ticket.taken_at.desc()).limit(20))],
+        "certificate_ids": [str(c) for c in db.session.scalars(select(Certificate.id))],
+        "type_ids": [str(t) for t in db.session.scalars(select(CertificateType.id))],
+        "issuer_ids": [str(i) for i in db.session.scalars(select(CertificateIssuer.id))],
+        "type_codes": list(db.session.scalars(select(CertificateType.code))),
+        "qrs": list(db.session.scalars(select(Certificate.qr))),
+        "holders": ["citizen1", "citizen2"],
         "months": ["2026-10", "2026-11", "2026-12"],
         "days": ["2026-11-20", "2026-11-23", "2026-12-01"],
         "times": ["08:30", "12:00", "17:30"],
