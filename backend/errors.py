@@ -144,6 +144,7 @@ class ErrorDetail(ma.Schema):
     ticket_id = ma.fields.String(metadata={"description": "The ticket in the way."})
     number = ma.fields.String(metadata={"description": "Its number, e.g. A007."})
     current = ma.fields.Dict(metadata={"description": "What it is now, e.g. {\"status\": \"done\"}."})
+    retry_after_s = ma.fields.Integer(metadata={"description": "A 429's or 503's wait, as Retry-After."})
 
 
 class ErrorEnvelope(ma.Schema):

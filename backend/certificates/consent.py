@@ -38,7 +38,7 @@ def request_certificate(clerk, ticket_id, *, type: str, purpose: str = "") -> Ce
         raise NotFound("No such ticket.", code="not_found")
     if ticket.status != CALLED or ticket.clerk_id != clerk.id or ticket.window_id is None:
         raise Conflict("Only the ticket you are serving now.", code="invalid_transition",
-                       details={"current_status": ticket.status})
+                       details={"current": {"status": ticket.status}})
     ctype = issuance._type_by_code(type)
     now = utcnow()
     request = CertificateRequest(ticket_id=ticket.id, window_id=ticket.window_id, clerk_id=clerk.id,
@@ -95,7 +95,7 @@ def _open_request(citizen, request_id) -> CertificateRequest:
         raise NotFound("No such request.", code="not_found")
     if status_now(request) != PENDING:
         raise Conflict("This request is answered or expired.", code="request_closed",
-                       details={"current_status": status_now(request)})
+                       details={"current": {"status": status_now(request)}})
     return request
 
 

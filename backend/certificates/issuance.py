@@ -134,7 +134,7 @@ def list_types(user=None) -> list[CertificateType]:
 def _type_by_code(code: str) -> CertificateType:
     found = db.session.scalar(select(CertificateType).where(CertificateType.code == code))
     if found is None:
-        raise Invalid(f"No certificate type {code}.", code="unknown_type", details={"type": code})
+        raise Invalid(f"No certificate type {code}.", code="unknown_type")
     return found
 
 
@@ -144,7 +144,8 @@ def _check_fields(fields: list[dict]) -> list[dict]:
         key = field["key"]
         if not FIELD_KEY_PATTERN.match(key) or key in seen:
             raise Invalid(f"Field keys are lower-case words, each once: {key!r}.",
-                          code="invalid_field_key", details={"key": key})
+                          code="invalid_field_key",
+                          details={"fields": {key: ["a lower-case word, used once"]}})
         seen.add(key)
     return [{"key": f["key"], "label": f["label"], "label_en": f.get("label_en") or ""}
             for f in fields]
@@ -212,7 +213,8 @@ def check_draft(ctype: CertificateType, holder: User | None, holder_name: str, n
     missing = [k for k in declared if not str(fields.get(k, "")).strip()]
     if unknown or missing:
         raise Invalid("The fields must be exactly the type's.", code="wrong_fields",
-                      details={"unknown": unknown, "missing": missing})
+                      details={"fields": {**{k: ["missing"] for k in missing},
+                                              **{k: ["not a field of this type"] for k in unknown}}})
     values = {k: str(fields[k]).strip() for k in declared}
     if any(len(v) > MAX_FIELD_VALUE for v in values.values()):
         raise Invalid(f"A field's value is at most {MAX_FIELD_VALUE} characters.", code="field_too_long")
@@ -311,7 +313,7 @@ def set_status(actor, certificate_id, status: str, reason: str) -> Certificate:
     _require_issuer(actor, certificate.type.issuer)
     if certificate.status == REVOKED:
         raise Conflict("A revoked certificate stays revoked.", code="invalid_transition",
-                       details={"current_status": REVOKED})
+                       details={"current": {"status": REVOKED}})
     if status in (REVOKED, SUSPENDED) and not reason.strip():
         raise Invalid("Say why.", code="reason_required")
     if certificate.status == status:

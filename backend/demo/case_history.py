@@ -276,8 +276,13 @@ def plan_cases(now: datetime, grids: list[tuple[str, str]],
             case.steps = case.steps[:rng.randint(1, len(case.steps) - 1)]
     _stall_some(planned, now, rng)
     arrived = [case for case in planned if case.received_at <= now - MARGIN]
-    # The newest few wait to be registered, whatever the hour: there is always something new.
-    for case in sorted(arrived, key=lambda c: c.received_at)[-FRESH:]:
+    # The newest few wait to be registered, whatever the hour: there is always something new,
+    # in 兰山街道 too (street1's), whatever the day's draw put where.
+    fresh = sorted(arrived, key=lambda c: c.received_at)[-FRESH:]
+    in_street = [c for c in arrived if c.street_code == DUPLICATE_STREET]
+    if in_street and not any(c.street_code == DUPLICATE_STREET for c in fresh):
+        fresh.append(max(in_street, key=lambda c: c.received_at))
+    for case in fresh:
         case.steps = []
     return arrived + _duplicates(arrived, now)
 

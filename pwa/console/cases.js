@@ -295,6 +295,10 @@ export async function mount(root, params, app) {
   root.append(h("section", { id: "cases-console", class: "wide" },
     h("div", { class: "console-head" }, h("h1", {}, t("cases.title")), live.element, bell.element,
       hasConsole(user) ? h("a", { class: "button secondary", href: "#/console", id: "cases-to-console" }, t("console.title")) : null,
+      // Department staff issue and revoke the certificates of their department's issuers.
+      !hasConsole(user) && user?.roles?.includes("department")
+        ? h("a", { class: "button secondary", href: "#/console/certificates", id: "cases-to-certificates" },
+          t("certconsole.title")) : null,
       signOutButton(app)),
     form, notice, liveNote, body));
   await load();

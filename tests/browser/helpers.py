@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import requests
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -86,3 +87,13 @@ def stored_case(live_server, rid: str) -> Report:
         db.session.expunge(report)
         db.session.remove()
     return report
+
+
+def api(base_url: str, username: str) -> requests.Session:
+    """A requests session signed in as this demo user."""
+    session = requests.Session()
+    login = session.post(f"{base_url}/api/v1/auth/login",
+                         json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
+    login.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    return session

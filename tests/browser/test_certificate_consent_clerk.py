@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import DEMO_PASSWORD
+from tests.browser.helpers import api
 
 ID_CARD = "ID"  # the demo's resident ID card type
 
@@ -21,16 +21,6 @@ def no_script_errors(page: Page):
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield
     assert not errors, errors
-
-
-def api(base_url: str, username: str) -> requests.Session:
-    """A requests session signed in as this demo user."""
-    session = requests.Session()
-    login = session.post(f"{base_url}/api/v1/auth/login",
-                         json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    return session
 
 
 def valid_id_card(base_url: str, citizen: requests.Session) -> dict:

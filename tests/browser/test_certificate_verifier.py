@@ -260,3 +260,45 @@ def test_an_official_finds_the_verifier_on_their_home_screen(page: Page, sign_in
     sign_in(page, "official1")
     page.click("#tile-verify")
     expect(page.locator("#verify h1")).to_have_text("电子证照核验")
+
+
+def test_a_screenshot_of_the_wallets_qr_taken_offline_is_judged_offline_by_another_phone(
+        page: Page, context: BrowserContext, browser: Browser, browser_context_args: dict,
+        base_url: str, sign_in):
+    """The citizen's phone, offline, shows the QR; a screenshot of it goes to the official's
+    phone, offline too: green with the holder's name; once the issuer revokes it and the
+    official's phone has refreshed its lists, the same picture is red."""
+    card = next(c for c in certificates(base_url, "citizen1") if c["type"] == "SSC")
+    assert card["status"] == "valid"
+    page.goto("/")
+    sign_in(page, "citizen1")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.goto("/#/certificates")
+    expect(page.locator(f"#cert-{card['id']}")).to_be_visible(timeout=15_000)
+    context.set_offline(True)
+    page.goto(f"/#/certificates/{card['id']}")
+    page.reload()
+    expect(page.locator("#cert-qr")).to_be_visible(timeout=15_000)
+    screenshot = {"name": "wallet.png", "mimeType": "image/png",
+                  "buffer": page.locator("#cert-qr").screenshot()}
+
+    official_context = browser.new_context(**browser_context_args)
+    try:
+        official = official_context.new_page()
+        open_verifier_online(official)
+        go_offline(official, official_context)
+        check_picture(official, screenshot)
+        expect(official.locator("#verify-result")).to_have_attribute("data-valid", "true")
+        expect(official.locator("#verify-holder")).to_have_text(card["holder_name"])
+
+        Api(base_url, "admin").post(f"/api/v1/issued-certificates/{card['id']}/status",
+                                    {"status": "revoked", "reason": "测试：持卡人注销"})
+        official_context.set_offline(False)
+        official.click("#verify-refresh")
+        expect(official.locator("#verify-refresh-status")).to_have_text("名单已更新。", timeout=15_000)
+        official_context.set_offline(True)
+        official.reload()
+        check_picture(official, screenshot)
+        expect(official.locator("#verify-result")).to_have_attribute("data-reason", "revoked")
+    finally:
+        official_context.close()

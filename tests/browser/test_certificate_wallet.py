@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.helpers import DEMO_PASSWORD
+from tests.browser.helpers import api
 
 # The demo hall's centre (backend/demo/services.py DEMO_HALL, fence 200 m).
 AT_HALL = {"permissions": ["geolocation"], "geolocation": {"latitude": 35.0525, "longitude": 118.3405}}
@@ -42,16 +42,6 @@ KEPT_KEYS = """async () => {
   });
   return keys.map((key) => key[1]).filter((name) => String(name).startsWith("certificates."));
 }"""
-
-
-def api(base_url: str, username: str):
-    """A requests session signed in as this demo user."""
-    session = requests.Session()
-    login = session.post(f"{base_url}/api/v1/auth/login",
-                         json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    return session
 
 
 def read_qr(page: Page) -> dict:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import DEMO_PASSWORD
+from tests.browser.helpers import api
 
 
 @pytest.fixture(autouse=True)
@@ -22,16 +21,6 @@ def no_script_errors(page: Page):
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield
     assert not errors, errors
-
-
-def api(base_url: str, username: str) -> requests.Session:
-    """A requests session signed in as this demo user."""
-    session = requests.Session()
-    login = session.post(f"{base_url}/api/v1/auth/login",
-                         json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    return session
 
 
 def make_type(base_url: str, issuer_code: str, type_code: str) -> dict:

@@ -24,7 +24,7 @@ def test_street1_reads_the_counts_and_follows_them_into_the_case_list(page: Page
     wait_synced(page)
     waiting, overdue = count_of(page, "waiting"), count_of(page, "overdue")
     # The demo street has reports waiting and cases past their deadline.
-    assert waiting > 0 and overdue > 0
+    assert waiting > 0 and overdue > 0, (waiting, overdue)
     expect(page.locator("#case-table tbody tr")).to_have_count(waiting)
     expect(page.locator("#late-table tbody tr.overdue").first).to_be_visible()
     expect(page.locator('#case-digest li[data-key="overdue"]')).to_have_class(re.compile("late"))

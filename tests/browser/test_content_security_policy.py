@@ -30,8 +30,10 @@ SCREENS = {
                              "/console/posts", "/console/cases", "/console/assessment",
                              "/console/map", "/reports", "/sync"]),
     "admin": (DESKTOP, ["/", "/console", "/console/tracks", "/console/posts", "/console/audit",
-                        "/console/cases", "/console/assessment", "/console/map"]),
-    "dept1": (DESKTOP, ["/", "/console/cases"]),
+                        "/console/cases", "/console/assessment", "/console/map",
+                        "/console/certificates"]),
+    "dept1": (DESKTOP, ["/", "/console/cases", "/console/certificates"]),
+    "official1": (PHONE, ["/", "/verify"]),
 }
 
 RECORD_VIOLATIONS = """
