@@ -33,7 +33,12 @@ def wipe_database(application) -> None:
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if _db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+            # Plain deletes with triggers and foreign-key checks off for this transaction (the
+            # tests connect as a superuser): ten times faster than TRUNCATE of every table,
+            # which makes new files for each, and no trigger writes while emptying.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
         else:
             # Checked at commit, by when the self-referencing regions are all gone.
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))
