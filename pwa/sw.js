@@ -3,7 +3,7 @@
 // Sync runs the same sync client as the page.
 import { syncNow } from "./app/sync-client.js";
 
-const VERSION = "2026-12-07.10";
+const VERSION = "2026-12-07.11";
 const CACHE = `civicgrid-shell-${VERSION}`;
 const SHELL = [
   "/",
