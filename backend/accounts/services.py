@@ -171,27 +171,35 @@ def sign_up(*, username: str, password: str, display_name: str, phone: str | Non
     return _tokens(user, session)
 
 
-def _count_signup(address: str, now) -> LoginThrottle:
-    """This address's sign-up counter (in login_throttles as "signup:<address>": `failures`
-    counts the accounts made since `last_failure_at`, the window's start), locked; a 429
-    when the window is full."""
-    key = f"signup:{address}"[:128]
-    counter = db.session.get(LoginThrottle, key, with_for_update=True)
+def window_counter(key: str, window_s: int, limit: int, now) -> tuple[LoginThrottle, int | None]:
+    """A fixed-window counter in login_throttles (`failures` counts since `last_failure_at`,
+    the window's start), locked, and the seconds to wait when `limit` is reached already
+    (None: the caller may go on, and counts itself in)."""
+    key = key[:128]
+    counter = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
     if counter is None:
         counter = LoginThrottle(key=key, failures=0, last_failure_at=now)
         db.session.add(counter)
         try:
             db.session.flush()
         except IntegrityError:
-            # Another sign-up from this address made the counter at the same moment.
+            # Another request for this key made the counter at the same moment.
             db.session.rollback()
             counter = db.session.get(LoginThrottle, key, with_for_update=True)
-    window_s = setting("SIGNUP_WINDOW_S")
     ends = counter.last_failure_at + timedelta(seconds=window_s)
     if ends <= now:
         counter.failures, counter.last_failure_at = 0, now
-    elif counter.failures >= max(setting("SIGNUP_MAX_PER_ADDRESS"), MIN_SIGNUPS_PER_ADDRESS):
-        wait_s = int((ends - now).total_seconds()) + 1
+    elif counter.failures >= limit:
+        return counter, int((ends - now).total_seconds()) + 1
+    return counter, None
+
+
+def _count_signup(address: str, now) -> LoginThrottle:
+    """This address's sign-up counter ("signup:<address>"); a 429 when the window is full."""
+    counter, wait_s = window_counter(
+        f"signup:{address}", setting("SIGNUP_WINDOW_S"),
+        max(setting("SIGNUP_MAX_PER_ADDRESS"), MIN_SIGNUPS_PER_ADDRESS), now)
+    if wait_s is not None:
         raise TooManyRequests(f"Too many sign-ups from this address; try again in {wait_s} s.",
                               code="too_many_signups", headers={"Retry-After": str(wait_s)},
                               details={"retry_after_s": wait_s})

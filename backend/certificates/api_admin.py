@@ -27,15 +27,6 @@ def issuer_view(issuer, counts: dict) -> dict:
                      for k in issuer.keys]}
 
 
-def issued_view(certificate) -> dict:
-    from backend.accounts.models import User
-    from backend.extensions import db
-
-    holder = db.session.get(User, certificate.holder_id)
-    return wallet.certificate_view(certificate) | {
-        "holder": holder.username if holder else "", "status_changed_at": certificate.status_changed_at}
-
-
 @issuing_blp.route("/certificate-issuers")
 class Issuers(MethodView):
     @auth_required(ADMIN, DEPARTMENT)
@@ -103,7 +94,7 @@ class Issued(MethodView):
         """Certificates of one's issuers, newest first; search by number or holder's name."""
         page = paginate(issuance.list_issued(current_user(), q=args["q"], type=args["type"],
                                              status=args["status"]), args["page"], args["per_page"])
-        page.items = [issued_view(c) for c in page.items]
+        page.items = wallet.issued_views(page.items)
         return page
 
     @auth_required(ADMIN, DEPARTMENT)
@@ -112,7 +103,7 @@ class Issued(MethodView):
     @issuing_blp.alt_response(409, description="`number_taken` for this type.")
     def post(self, args):
         """Issue a certificate to a citizen (发证)."""
-        return issued_view(issuance.issue(current_user(), **args))
+        return wallet.issued_views([issuance.issue(current_user(), **args)])[0]
 
 
 @issuing_blp.route("/issued-certificates/<uuid:certificate_id>")
@@ -121,7 +112,7 @@ class OneIssued(MethodView):
     @issuing_blp.response(200, schemas.IssuedOut)
     def get(self, certificate_id: uuid.UUID):
         """One certificate of one's issuers."""
-        return issued_view(issuance.get_issued(current_user(), certificate_id))
+        return wallet.issued_views([issuance.get_issued(current_user(), certificate_id)])[0]
 
 
 @issuing_blp.route("/issued-certificates/<uuid:certificate_id>/status")
@@ -132,7 +123,7 @@ class IssuedStatus(MethodView):
     @issuing_blp.alt_response(409, description="`invalid_transition`: revoked is final.")
     def post(self, args, certificate_id: uuid.UUID):
         """Revoke (final), suspend, or reinstate (valid) with a reason; audited."""
-        return issued_view(issuance.set_status(current_user(), certificate_id, **args))
+        return wallet.issued_views([issuance.set_status(current_user(), certificate_id, **args)])[0]
 
 
 @issuing_blp.route("/certificate-imports")

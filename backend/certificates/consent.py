@@ -13,6 +13,7 @@ from backend.certificates import issuance, verification, wallet
 from backend.certificates.models import (
     APPROVED,
     DECLINED,
+    EXPIRED,
     PENDING,
     USE_CONSENT,
     Certificate,
@@ -26,8 +27,6 @@ from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import db
 from backend.push.services import push_to_users
 from backend.queue.models import CALLED, Hall, Ticket, Window
-
-EXPIRED = "expired"
 
 
 def request_certificate(clerk, ticket_id, *, type: str, purpose: str = "") -> CertificateRequest:

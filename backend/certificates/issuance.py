@@ -29,6 +29,7 @@ from backend.certificates.models import (
 )
 from backend.common.auth import ADMIN, CITIZEN, DEPARTMENT
 from backend.common.time import utcnow
+from backend.common.transactions import commit_or_conflict
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import db
 
@@ -91,7 +92,7 @@ def create_issuer(actor, *, code: str, name: str, department_id=None) -> Certifi
     key = keys.new_key(issuer.id)
     audit.record(audit.CERTIFICATE_ISSUER_CREATED, actor=actor, target=("certificate_issuer", issuer.id),
                  details={"code": code, "kid": key.kid})
-    _commit(f"The issuer code {code} is taken.", "code_taken")
+    commit_or_conflict(f"The issuer code {code} is taken.", "code_taken")
     return issuer
 
 
@@ -126,7 +127,7 @@ def current_key(issuer: CertificateIssuer) -> SigningKey:
 
 # -- types ----------------------------------------------------------------------------------
 
-def list_types(user=None) -> list[CertificateType]:
+def list_types() -> list[CertificateType]:
     """Every type (a clerk picks one to request; an issuer manages its own)."""
     return db.session.scalars(select(CertificateType).order_by(CertificateType.code)).all()
 
@@ -168,7 +169,7 @@ def create_type(actor, *, code: str, name: str, issuer_id, fields: list[dict],
     db.session.flush()
     audit.record(audit.CERTIFICATE_TYPE_SAVED, actor=actor, target=("certificate_type", ctype.id),
                  details={"code": code, "created": True})
-    _commit(f"The type code {code} is taken.", "code_taken")
+    commit_or_conflict(f"The type code {code} is taken.", "code_taken")
     return ctype
 
 
@@ -278,19 +279,13 @@ def issue(actor, *, type: str, holder: str, holder_name: str, fields: dict,
     audit.record(audit.CERTIFICATE_ISSUED, actor=actor, target=("certificate", certificate.id),
                  details={"type": ctype.code, "number": certificate.number,
                           "holder": draft.holder_username})
-    _commit(f"The number {certificate.number} is taken for this type.", "number_taken")
+    commit_or_conflict(f"The number {certificate.number} is taken for this type.", "number_taken")
     return certificate
 
 
 def _number_taken(type_id, number: str) -> bool:
     return db.session.scalar(select(Certificate.id).where(
         Certificate.type_id == type_id, Certificate.number == number)) is not None
-
-
-def _commit(message: str, code: str) -> None:
-    from backend.common.transactions import commit_or_conflict
-
-    commit_or_conflict(message, code)
 
 
 # -- status ---------------------------------------------------------------------------------

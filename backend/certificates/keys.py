@@ -155,16 +155,14 @@ def private_key(row: SigningKey) -> ec.EllipticCurvePrivateKey:
     return found
 
 
-_public_cache: dict[tuple[str, str], ec.EllipticCurvePublicKey] = {}
-
-
 def public_key(row: SigningKey) -> ec.EllipticCurvePublicKey:
-    found = _public_cache.get((row.public_x, row.public_y))
+    cache = app_state("civicgrid.certificates.public_keys", dict)
+    found = cache.get((row.public_x, row.public_y))
     if found is None:
         numbers = ec.EllipticCurvePublicNumbers(
             int.from_bytes(b64url_decode(row.public_x), "big"),
             int.from_bytes(b64url_decode(row.public_y), "big"), ec.SECP256R1())
-        found = _public_cache[(row.public_x, row.public_y)] = numbers.public_key()
+        found = cache[(row.public_x, row.public_y)] = numbers.public_key()
     return found
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from sqlalchemy import exists, or_, select
 
-from backend.accounts.models import LoginThrottle
+from backend.accounts.services import window_counter
 from backend.certificates import keys, qr
 from backend.certificates.issuance import current_key
 from backend.certificates.models import (
@@ -107,18 +107,9 @@ def verify(text: str, *, address: str, verifier=None, place: str | None = None) 
 def _count_verification(address: str) -> None:
     """At most CERTIFICATE_VERIFY_MAX_PER_MINUTE per address in a fixed window; a 429 with
     Retry-After past it (the check is open to anyone)."""
-    now = utcnow()
-    key = f"verify:{address}"[:128]
-    counter = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-    if counter is None:
-        counter = LoginThrottle(key=key, failures=0, last_failure_at=now)
-        db.session.add(counter)
-        db.session.flush()
-    ends = counter.last_failure_at + timedelta(seconds=VERIFY_WINDOW_S)
-    if ends <= now:
-        counter.failures, counter.last_failure_at = 0, now
-    elif counter.failures >= setting("CERTIFICATE_VERIFY_MAX_PER_MINUTE"):
-        wait_s = int((ends - now).total_seconds()) + 1
+    counter, wait_s = window_counter(f"verify:{address}", VERIFY_WINDOW_S,
+                                     setting("CERTIFICATE_VERIFY_MAX_PER_MINUTE"), utcnow())
+    if wait_s is not None:
         db.session.rollback()
         raise TooManyRequests(f"Too many checks from this address; try again in {wait_s} s.",
                               code="too_many_verifications", headers={"Retry-After": str(wait_s)},

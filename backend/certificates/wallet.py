@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from backend.accounts.models import User
 from backend.certificates.issuance import status_of
 from backend.certificates.models import Certificate, CertificateUse
 from backend.errors import NotFound
@@ -64,6 +65,15 @@ def certificate_view(certificate: Certificate, *, uses=None, uses_count=None) ->
         "qr": certificate.qr, "kid": certificate.key.kid,
         "uses": uses if uses is not None else [], "uses_count": uses_count or 0,
     }
+
+
+def issued_views(certificates: list[Certificate]) -> list[dict]:
+    """The issuer's view: each certificate with its holder's username (one query for all)."""
+    ids = {c.holder_id for c in certificates}
+    usernames = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) \
+        if ids else {}
+    return [certificate_view(c) | {"holder": usernames.get(c.holder_id, ""),
+                                   "status_changed_at": c.status_changed_at} for c in certificates]
 
 
 def wallet_views(certificates: list[Certificate]) -> list[dict]:

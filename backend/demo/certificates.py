@@ -64,12 +64,6 @@ CERTIFICATES = (
 )
 
 
-class _Demo:
-    id = None
-    username = "demo"
-    role_names = frozenset({"admin"})
-    department_id = None
-
 
 def load_demo_certificates(now: datetime | None = None) -> int:
     """Issuers, types and certificates, once; returns the certificates written."""

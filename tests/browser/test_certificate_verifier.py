@@ -11,38 +11,22 @@ import base64
 import zlib
 from pathlib import Path
 
-import requests
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
 
 from backend.certificates import base45
-from tests.browser.helpers import DEMO_PASSWORD
+from tests.browser.helpers import api
 
 QR_GENERATOR = "/lib/qrcode-generator-2.0.4.js"
 
 
-class Api:
-    """One demo account over HTTP."""
-
-    def __init__(self, base_url: str, username: str) -> None:
-        self.base = base_url
-        login = requests.post(f"{base_url}/api/v1/auth/login",
-                              json={"username": username, "password": DEMO_PASSWORD}, timeout=10)
-        login.raise_for_status()
-        self.headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-    def get(self, path: str) -> dict:
-        response = requests.get(f"{self.base}{path}", headers=self.headers, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path: str, body: dict) -> dict:
-        response = requests.post(f"{self.base}{path}", json=body, headers=self.headers, timeout=10)
-        assert response.ok, response.text
-        return response.json()
-
-
 def certificates(base_url: str, username: str) -> list[dict]:
-    return Api(base_url, username).get("/api/v1/certificates")["items"]
+    return api(base_url, username).get(f"{base_url}/api/v1/certificates", timeout=10).json()["items"]
+
+
+def revoke(base_url: str, certificate_id: str, body: dict) -> None:
+    answer = api(base_url, "admin").post(f"{base_url}/api/v1/issued-certificates/{certificate_id}/status",
+                                         json=body, timeout=10)
+    assert answer.ok, answer.text
 
 
 def one_with_status(base_url: str, status: str) -> dict:
@@ -180,8 +164,7 @@ def test_a_revocation_reaches_an_offline_verifier_once_it_refreshes_online(
     check_picture(page, picture)
     expect(page.locator("#verify-result")).to_have_attribute("data-valid", "true")
 
-    Api(base_url, "admin").post(f"/api/v1/issued-certificates/{good['id']}/status",
-                                {"status": "revoked", "reason": "测试：证照遗失"})
+    revoke(base_url, good["id"], {"status": "revoked", "reason": "测试：证照遗失"})
     check_picture(page, picture)  # still the old list: the phone cannot know yet
     expect(page.locator("#verify-result")).to_have_attribute("data-valid", "true")
 
@@ -291,8 +274,7 @@ def test_a_screenshot_of_the_wallets_qr_taken_offline_is_judged_offline_by_anoth
         expect(official.locator("#verify-result")).to_have_attribute("data-valid", "true")
         expect(official.locator("#verify-holder")).to_have_text(card["holder_name"])
 
-        Api(base_url, "admin").post(f"/api/v1/issued-certificates/{card['id']}/status",
-                                    {"status": "revoked", "reason": "测试：持卡人注销"})
+        revoke(base_url, card["id"], {"status": "revoked", "reason": "测试：持卡人注销"})
         official_context.set_offline(False)
         official.click("#verify-refresh")
         expect(official.locator("#verify-refresh-status")).to_have_text("名单已更新。", timeout=15_000)
