@@ -9,6 +9,7 @@ numbered from the same sequence, which pull serves as a `reason: scope` tombston
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,10 +76,21 @@ def allocate_seqs(conn: sa.Connection, tables: SyncTables, count: int, departure
     return end - count + 1
 
 
+# (collection, record id) of changed records → (version, entry) of each that exists, where
+# entry is the change as pull serves it (JSON text), or None for a deleted record.
+EntryReader = Callable[[sa.Connection, list[tuple[str, uuid.UUID]]],
+                       dict[tuple[str, uuid.UUID], tuple[int, str | None]]]
+
+
 def log_changes(conn: sa.Connection, tables: SyncTables, changes: list[Change],
-                now: datetime) -> None:
+                now: datetime, read_entries: EntryReader | None = None) -> None:
     """Give each changed record its next seq; a record changed twice keeps its last change.
-    A record whose audience is not the one last logged for it departs from the old one."""
+    A record whose audience is not the one last logged for it departs from the old one.
+
+    With read_entries, each live record's JSON is stored with its change, read back from
+    the record as it is now (whatever wrote to it in this transaction), so that a pull
+    joins stored text instead of reading and converting rows.
+    """
     latest: dict[tuple[str, uuid.UUID], Change] = {}
     for change in changes:
         latest.pop((change.collection, change.record_id), None)
@@ -94,17 +106,23 @@ def log_changes(conn: sa.Connection, tables: SyncTables, changes: list[Change],
             departure["seq"] = first + i
         conn.execute(sa.insert(tables.departures), departures)
         first += len(departures)
-    rows = [{
-        "collection": c.collection, "record_id": c.record_id, "seq": first + i,
-        "version": c.version, "deleted": c.deleted, "scope_path": c.audience.scope_path,
-        "owner_id": c.audience.owner_id, "is_public": c.audience.is_public, "changed_at": now,
-    } for i, c in enumerate(latest.values())]
+    stored = read_entries(conn, list(latest)) if read_entries else {}
+    rows = []
+    for i, (key, c) in enumerate(latest.items()):
+        # The record's own version when it exists: pull has always served that one.
+        version, entry = stored.get(key, (c.version, None))
+        rows.append({
+            "collection": c.collection, "record_id": c.record_id, "seq": first + i,
+            "version": version, "deleted": c.deleted, "scope_path": c.audience.scope_path,
+            "owner_id": c.audience.owner_id, "is_public": c.audience.is_public,
+            "changed_at": now, "entry": None if c.deleted else entry})
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
     statement = dialect.insert(tables.changes)
     statement = statement.on_conflict_do_update(
         index_elements=["collection", "record_id"],
         set_={name: statement.excluded[name] for name in (
-            "seq", "version", "deleted", "scope_path", "owner_id", "is_public", "changed_at")})
+            "seq", "version", "deleted", "scope_path", "owner_id", "is_public", "changed_at",
+            "entry")})
     # Fresh seqs are above every existing one, so the unique seq column cannot collide.
     conn.execute(statement, rows)
 

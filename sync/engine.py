@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 import marshmallow as ma
+import orjson
 import sqlalchemy as sa
 
 from sync.changelog import Change, LogState, SyncTables, log_changes, log_state
@@ -187,7 +188,7 @@ class Engine:
             conn.execute(self._insert_result, marks)
         conn.execute(self._update_client, {"client": request.client_id, "last_mid": last_mid,
                                            "last_seen_at": now})
-        log_changes(conn, self.tables, changes, now)
+        self._log(conn, changes, now)
         run_after_push(cache)
         return {"last_mid": last_mid, "results": results}
 
@@ -481,6 +482,13 @@ class Engine:
 
     def pull(self, conn: sa.Connection, actor: Actor, client_id: Any, cursor_token: str | None,
              limit: int, now: datetime) -> dict:
+        """The next page of changes (SYNC_PROTOCOL.md "Pull"): pull_body, decoded."""
+        return orjson.loads(self.pull_body(conn, actor, client_id, cursor_token, limit, now))
+
+    def pull_body(self, conn: sa.Connection, actor: Actor, client_id: Any,
+                  cursor_token: str | None, limit: int, now: datetime) -> bytes:
+        """The next page of changes as the JSON an answer carries: each live record's stored
+        entry joined in as it is (log_changes stored it), the rest built here."""
         client_uuid = parse_uuid(client_id, "client_id")
         client = self._claim_client(conn, client_uuid, actor, now, lock=False)
         if not 1 <= limit <= self.max_pull_limit:
@@ -510,8 +518,8 @@ class Engine:
             page, cursor, has_more = self._leave_scope(conn, actor, cursor, limit, state.top)
         else:
             page, cursor, has_more = self._changes(conn, actor.scope, cursor, limit, state)
-        return {"changes": page, "cursor": self.codec.encode(cursor), "has_more": has_more,
-                "last_mid": client["last_mid"]}
+        return orjson.dumps({"changes": page, "cursor": self.codec.encode(cursor),
+                             "has_more": has_more, "last_mid": client["last_mid"]})
 
     def _leave_scope(self, conn: sa.Connection, actor: Actor, cursor: Cursor, limit: int,
                      top: int) -> tuple[list[dict], Cursor, bool]:
@@ -532,14 +540,14 @@ class Engine:
         return page, replace(cursor, seq=0, snapshot=top, leaving=None), True
 
     def _changes(self, conn: sa.Connection, scope: Scope, cursor: Cursor, limit: int,
-                 state: LogState) -> tuple[list[dict], Cursor, bool]:
+                 state: LogState) -> tuple[list[dict | orjson.Fragment], Cursor, bool]:
         changes = self.tables.changes
         # Only up to the seq read with the counter: everything at or below it has committed,
         # so that the changes and the departures read below are of the same moment, and no
         # departure is passed over by a cursor moved on by a change that committed after it.
         rows = conn.execute(
             sa.select(changes.c.collection, changes.c.record_id, changes.c.seq,
-                      changes.c.version, changes.c.deleted)
+                      changes.c.version, changes.c.deleted, changes.c.entry)
             .where(changes.c.seq > cursor.seq, changes.c.seq <= state.top, scope.clause(changes),
                    # A tombstone from before this snapshot began is no news to its client.
                    sa.not_(sa.and_(changes.c.deleted.is_(True), changes.c.seq <= cursor.snapshot)))
@@ -555,10 +563,16 @@ class Engine:
             rows = sorted([*rows, *departures], key=lambda row: row.seq)[:limit + 1]
         more = len(rows) > limit
         rows = rows[:limit]
-        records = self._fetch(conn, rows)
-        page = []
+        # A live record logged without its entry (before entries were stored) is read.
+        records = self._fetch(conn, [row for row in rows
+                                     if row.entry is None and row.deleted is not None
+                                     and not row.deleted])
+        page: list[dict | orjson.Fragment] = []
         for row in rows:
             if self.registry.get(row.collection) is None:
+                continue
+            if row.entry is not None:
+                page.append(orjson.Fragment(row.entry))
                 continue
             if row.deleted is None:  # a departure
                 page.append({"collection": row.collection, "id": str(row.record_id),
@@ -581,7 +595,8 @@ class Engine:
         covers) is not gone: its change in the log, later than the departure, brings it."""
         departures, changes = self.tables.departures, self.tables.changes
         query = (sa.select(departures.c.collection, departures.c.record_id, departures.c.seq,
-                           departures.c.version, sa.null().label("deleted"))
+                           departures.c.version, sa.null().label("deleted"),
+                           sa.null().label("entry"))
                  .select_from(departures.outerjoin(changes, sa.and_(
                      changes.c.collection == departures.c.collection,
                      changes.c.record_id == departures.c.record_id)))
@@ -595,16 +610,12 @@ class Engine:
         """(version, record, None if deleted) of the records a page of changes names."""
         wanted: dict[str, list[uuid.UUID]] = {}
         for row in rows:
-            if row.deleted is not None and not row.deleted:  # a departure's is None
-                wanted.setdefault(row.collection, []).append(row.record_id)
+            wanted.setdefault(row.collection, []).append(row.record_id)
         found = {}
         for name, ids in wanted.items():
-            collection = self.registry.get(name)
-            if collection is None:
-                continue
-            reader = self._readers.get(name)
+            reader = self._reader(name)
             if reader is None:
-                reader = self._readers[name] = RecordReader(collection)
+                continue
             for record_id, version, record in reader.read(conn, ids):
                 found[(name, record_id)] = (version, record)
         return found
@@ -634,8 +645,8 @@ class Engine:
         values["scope_path"] = audience.scope_path
         conn.execute(sa.update(collection.table).where(collection.table.c.id == record_id)
                      .values(**values))
-        log_changes(conn, self.tables, [Change(collection.name, record_id, version,
-                                               bool(row.get("deleted")), audience)], now)
+        self._log(conn, [Change(collection.name, record_id, version, bool(row.get("deleted")),
+                                audience)], now)
         return self.to_record(collection, row)
 
     def touch(self, conn: sa.Connection, collection_name: str, record_ids: list[uuid.UUID],
@@ -648,13 +659,58 @@ class Engine:
         conn.execute(sa.update(table).where(table.c.id.in_(record_ids))
                      .values(version=table.c.version + 1, updated_at=now))
         rows = conn.execute(sa.select(table).where(table.c.id.in_(record_ids))).mappings()
-        log_changes(conn, self.tables, [
+        self._log(conn, [
             Change(collection.name, row["id"], row["version"], bool(row.get("deleted")),
                    collection.audience(dict(row))) for row in rows], now)
 
     def log_external(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
         """Log changes to records a feature writes itself (reference data such as regions)."""
-        log_changes(conn, self.tables, changes, now)
+        self._log(conn, changes, now)
+
+    def store_entries(self, conn: sa.Connection, keys: list[tuple[str, uuid.UUID]]) -> int:
+        """Store the entries of these logged live records again, read as they are now, under
+        the seqs they have (no new change): for changes logged before entries were stored.
+        Returns how many were stored."""
+        log = self.tables.changes
+        rows = [{"c": name, "r": record_id, "new_entry": entry, "new_version": version}
+                for (name, record_id), (version, entry) in self._entries(conn, keys).items()]
+        if rows:
+            conn.execute(sa.update(log).where(
+                log.c.collection == sa.bindparam("c"), log.c.record_id == sa.bindparam("r"),
+                log.c.deleted.is_(False)).values(entry=sa.bindparam("new_entry"),
+                                                 version=sa.bindparam("new_version")), rows)
+        return len(rows)
+
+    def _log(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
+        log_changes(conn, self.tables, changes, now, self._entries)
+
+    def _entries(self, conn: sa.Connection, keys: list[tuple[str, uuid.UUID]],
+                 ) -> dict[tuple[str, uuid.UUID], tuple[int, str | None]]:
+        """(version, the change as pull serves it) of each of these records, read as they
+        are now; the entry is None for a deleted record (log_changes stores them)."""
+        wanted: dict[str, list[uuid.UUID]] = {}
+        for name, record_id in keys:
+            wanted.setdefault(name, []).append(record_id)
+        found = {}
+        for name, ids in wanted.items():
+            reader = self._reader(name)
+            if reader is None:
+                continue
+            for start in range(0, len(ids), self.max_pull_limit):
+                for record_id, version, record in reader.read(conn, ids[start:start + self.max_pull_limit]):
+                    found[(name, record_id)] = (version, None if record is None else orjson.dumps(
+                        {"collection": name, "id": record["id"], "version": version,
+                         "record": record}).decode())
+        return found
+
+    def _reader(self, name: str) -> RecordReader | None:
+        reader = self._readers.get(name)
+        if reader is None:
+            collection = self.registry.get(name)
+            if collection is None:
+                return None
+            reader = self._readers[name] = RecordReader(collection)
+        return reader
 
 
 class _Regroup(Exception):  # noqa: N818 (not an error: a signal to push the plain way)

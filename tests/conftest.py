@@ -17,6 +17,7 @@ from backend import create_app
 from backend.extensions import db as _db
 from tests import factories
 from tests.helpers import wipe_database
+from tests.sync_entries import assert_entries_fresh
 
 TEST_DBS = [name for name in os.environ.get("CIVICGRID_TEST_DBS", "sqlite,postgresql").split(",")
             if name]
@@ -93,13 +94,25 @@ def app(request, tmp_path_factory):
         _drop_pg_database(pg_name)
 
 
+# Tests here write synced records in every way there is; after each, every record's JSON
+# stored in the change log must be what the record serialises to now.
+SYNC_ENTRIES_CHECKED = tuple(f"tests/{folder}/" for folder in (
+    "engine", "api/sync", "api/cases", "api/patrol", "api/photos", "api/regions", "api/posts",
+    "api/departments", "api/hall"))
+
+
 @pytest.fixture
-def db(app):
+def db(app, request):
     """An app context on a database that is wiped after the test."""
     with app.app_context():
         yield _db
         _db.session.remove()
-        wipe_database(app)
+        try:
+            if request.node.nodeid.startswith(SYNC_ENTRIES_CHECKED):
+                with _db.engine.connect() as conn:
+                    assert_entries_fresh(conn)
+        finally:
+            wipe_database(app)
 
 
 @pytest.fixture

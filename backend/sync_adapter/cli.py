@@ -17,3 +17,9 @@ def compact(days: int | None) -> None:
     """Forget tombstones and mutation results older than the retention period."""
     summary = services.compact(setting("SYNC_RETENTION_DAYS") if days is None else days)
     click.echo(f"compacted: {summary}")
+
+
+@sync_cli.command("store-entries")
+def store_entries() -> None:
+    """Store the JSON of records whose last change was logged before the log kept it."""
+    click.echo(f"stored: {services.store_missing_entries()}")

@@ -60,6 +60,9 @@ class SyncChange(db.Model):
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The change as pull serves it (JSON), stored with it so that a page is stored text
+    # joined together; None for a tombstone (and for changes logged before it was stored).
+    entry: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncCounter(db.Model):

@@ -64,11 +64,11 @@ def _tell_push_listeners(results: list[dict]) -> None:
             listener(ids)
 
 
-def pull(user, client_id: str, cursor: str | None, limit: int) -> dict:
-    """The next page of changes in the user's scope (SYNC_PROTOCOL.md "Pull")."""
+def pull(user, client_id: str, cursor: str | None, limit: int) -> bytes:
+    """The next page of changes in the user's scope (SYNC_PROTOCOL.md "Pull"), as JSON."""
     try:
-        result = engine().pull(db.session.connection(), actor_for(user), client_id, cursor,
-                               limit, utcnow())
+        result = engine().pull_body(db.session.connection(), actor_for(user), client_id,
+                                    cursor, limit, utcnow())
     except SyncRequestError as error:
         raise _app_error(error) from error
     db.session.commit()  # a first pull registers the client
@@ -101,6 +101,26 @@ def log_reference_changes(collection: str, rows: list[tuple[uuid.UUID, int, bool
     engine().log_external(db.session.connection(), [
         Change(collection, record_id, version, deleted, audience)
         for record_id, version, deleted, audience in rows], utcnow())
+
+
+def store_missing_entries(batch: int = 1000) -> int:
+    """Store the JSON of every live record whose last change was logged without it (before
+    the log kept entries), one transaction per batch; returns how many. Pull reads such
+    records from their tables meanwhile, so this may run while the server serves."""
+    stored, after = 0, 0
+    while True:
+        rows = db.session.execute(
+            select(SyncChange.seq, SyncChange.collection, SyncChange.record_id)
+            .where(SyncChange.entry.is_(None), SyncChange.deleted.is_(False),
+                   SyncChange.seq > after)
+            .order_by(SyncChange.seq).limit(batch)).all()
+        if not rows:
+            return stored
+        # A record that no longer exists keeps no entry: pull serves its tombstone.
+        stored += engine().store_entries(db.session.connection(),
+                                         [(row.collection, row.record_id) for row in rows])
+        db.session.commit()
+        after = rows[-1].seq
 
 
 # -- conflicts ------------------------------------------------------------------------

@@ -83,7 +83,8 @@ changes = sa.Table(
     sa.Column("scope_path", sa.String(200)),
     sa.Column("owner_id", sa.Uuid),
     sa.Column("is_public", sa.Boolean, nullable=False, default=False),
-    sa.Column("changed_at", UTCDateTime))
+    sa.Column("changed_at", UTCDateTime),
+    sa.Column("entry", sa.Text))
 counter = sa.Table(
     "sync_counter", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

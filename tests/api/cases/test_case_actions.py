@@ -17,6 +17,7 @@ from backend.incidents.workflow import ACTIONS
 from tests.factories import PASSWORD, make_department, make_user
 from tests.helpers import assert_json_error, report_fields
 from tests.sync_client import Phone
+from tests.sync_entries import stored_as_if_so
 
 PHOTO = "ab" * 32
 
@@ -143,7 +144,7 @@ def test_a_closed_case_reopens_within_the_window_only(app, client, loop, db):
     ok(act(client, loop, "boss", "close"))
     report = db.session.get(Report, uuid.UUID(loop.case_id))
     report.closed_at -= timedelta(hours=app.config["CASE_REOPEN_WINDOW_H"] + 1)
-    db.session.commit()
+    stored_as_if_so(db, "reports", report.id)
     assert_json_error(act(client, loop, "boss", "reopen", note="too late"), 409, "reopen_expired")
 
 

@@ -12,6 +12,7 @@ from backend.incidents.models import Report
 from tests.factories import G3, make_department, make_user
 from tests.helpers import assert_json_error, report_fields
 from tests.sync_client import Phone
+from tests.sync_entries import stored_as_if_so
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_deadlines_count_working_hours_and_flag_due_soon(client, field_city, log
     # Due soon: an open case within DUE_SOON_WORKING_H working hours of its deadline.
     report = db.session.get(Report, uuid.UUID(rid))
     report.deadline_at = utcnow() + timedelta(minutes=30)
-    db.session.commit()
+    stored_as_if_so(db, "reports", report.id)
     case = client.get(f"/api/v1/cases/{rid}", headers=login_as(field_city.admin)).get_json()
     # Half an hour of clock time holds at most half an hour of working time.
     assert case["due_soon"] is True and case["overdue"] is False

@@ -16,6 +16,7 @@ from backend.incidents.overdue import mark_overdue
 from tests.factories import make_department, make_user
 from tests.helpers import report_fields
 from tests.sync_client import Phone
+from tests.sync_entries import stored_as_if_so
 
 CITY_LIMITS = {"register": 2, "dispatch": 4, "verify": 8, "close": 4}
 
@@ -102,7 +103,7 @@ def waiting_cases(client, field_city, login_as):
     category = db.session.scalar(db.select(Category).where(Category.code == "road.pothole"))
     category.step_limits_h = {"handle": 8}
     category.time_limit_h = 500
-    db.session.commit()
+    stored_as_if_so(db, "categories", category.id)
     dept = make_user("dept1", roles=["department"], department=make_department())
     now = datetime.now().astimezone().isoformat()
     waiting, dispatched = _report(client, reported_at=now), _report(client, reported_at=now)

@@ -35,9 +35,11 @@ class StatementLog:
         return [rows for sql, rows in self.statements if sql.startswith(f"INSERT INTO {table} ")]
 
     def reads_by_id(self, table: str) -> int:
-        """The engine's up-front reads of this table's records by id (one per pass of a push)."""
+        """The engine's up-front reads of this table's records by id (one per pass of a push),
+        in id order (the change log's read-back of what the push wrote is not one)."""
         return sum(1 for sql, _ in self.statements
-                   if sql.startswith("SELECT") and f"FROM {table} WHERE {table}.id IN (" in sql)
+                   if sql.startswith("SELECT") and f"FROM {table} WHERE {table}.id IN (" in sql
+                   and f"ORDER BY {table}.id" in sql)
 
     def start_overs(self) -> int:
         return sum(1 for sql, _ in self.statements if re.match(r"ROLLBACK TO SAVEPOINT sync_push\b", sql))
