@@ -41,6 +41,9 @@ class Change:
     # The record's first change (a create): nothing was logged of it before, so it cannot
     # have left an audience, and the log need not be read to know it.
     is_new: bool = False
+    # The record at this version as pull serves it (JSON), when the writer has it at hand;
+    # stored only if the record is still at this version when the change is logged.
+    entry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ def allocate_seqs(conn: sa.Connection, tables: SyncTables, count: int, departure
     return end - count + 1
 
 
-# (collection, record id) of changed records → (version, entry) of each that exists, where
-# entry is the change as pull serves it (JSON text), or None for a deleted record.
-EntryReader = Callable[[sa.Connection, list[tuple[str, uuid.UUID]]],
+# The changes to log by (collection, record id) → (version, entry) of each record that
+# exists, where entry is the change as pull serves it (JSON text), None for a deleted record.
+EntryReader = Callable[[sa.Connection, dict[tuple[str, uuid.UUID], Change]],
                        dict[tuple[str, uuid.UUID], tuple[int, str | None]]]
 
 
@@ -106,7 +109,7 @@ def log_changes(conn: sa.Connection, tables: SyncTables, changes: list[Change],
             departure["seq"] = first + i
         conn.execute(sa.insert(tables.departures), departures)
         first += len(departures)
-    stored = read_entries(conn, list(latest)) if read_entries else {}
+    stored = read_entries(conn, latest) if read_entries else {}
     rows = []
     for i, (key, c) in enumerate(latest.items()):
         # The record's own version when it exists: pull has always served that one.

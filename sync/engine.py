@@ -342,8 +342,10 @@ class Engine:
             ctx.conn.execute(collection.insert_row, row)
         else:
             pending.append(row)
-        return ({"status": "applied", "version": 1, "record": self.to_record(collection, row)},
-                [Change(collection.name, mutation.id, 1, False, audience, is_new=True)])
+        record = self.to_record(collection, row)
+        return ({"status": "applied", "version": 1, "record": record},
+                [Change(collection.name, mutation.id, 1, False, audience, is_new=True,
+                        entry=self._entry(collection.name, 1, record))])
 
     def _update(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
                 current: dict) -> tuple[dict, list[Change]]:
@@ -412,8 +414,10 @@ class Engine:
         ctx.conn.execute(collection.update_by_id, {
             **changes, "version": version, "updated_at": ctx.now, "field_clock": new_clock,
             "scope_path": audience.scope_path, "sync_record_id": current["id"]})
-        return ({"status": status, "version": version, "record": self.to_record(collection, row),
-                 **extra}, [Change(collection.name, current["id"], version, False, audience)])
+        record = self.to_record(collection, row)
+        return ({"status": status, "version": version, "record": record, **extra},
+                [Change(collection.name, current["id"], version, False, audience,
+                        entry=self._entry(collection.name, version, record))])
 
     def _delete(self, ctx: WriteContext, collection: Collection, mutation: Mutation,
                 current: dict) -> tuple[dict, list[Change]]:
@@ -673,7 +677,7 @@ class Engine:
         Returns how many were stored."""
         log = self.tables.changes
         rows = [{"c": name, "r": record_id, "new_entry": entry, "new_version": version}
-                for (name, record_id), (version, entry) in self._entries(conn, keys).items()]
+                for (name, record_id), (version, entry) in self._read_entries(conn, keys).items()]
         if rows:
             conn.execute(sa.update(log).where(
                 log.c.collection == sa.bindparam("c"), log.c.record_id == sa.bindparam("r"),
@@ -684,10 +688,37 @@ class Engine:
     def _log(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
         log_changes(conn, self.tables, changes, now, self._entries)
 
-    def _entries(self, conn: sa.Connection, keys: list[tuple[str, uuid.UUID]],
+    @staticmethod
+    def _entry(name: str, version: int, record: dict) -> str:
+        return orjson.dumps({"collection": name, "id": record["id"], "version": version,
+                             "record": record}).decode()
+
+    def _entries(self, conn: sa.Connection, changes: dict[tuple[str, uuid.UUID], Change],
                  ) -> dict[tuple[str, uuid.UUID], tuple[int, str | None]]:
-        """(version, the change as pull serves it) of each of these records, read as they
-        are now; the entry is None for a deleted record (log_changes stores them)."""
+        """(version, entry) of the records of these changes as they are now (log_changes
+        stores them). A change that carries its entry (a push's) keeps it when its record is
+        still at that version, which costs a read of versions only; any other is read whole
+        (a server-side change, or a record something wrote again since)."""
+        carried: dict[str, dict[uuid.UUID, Change]] = {}
+        for (name, record_id), change in changes.items():
+            if change.entry is not None and self.registry.get(name) is not None:
+                carried.setdefault(name, {})[record_id] = change
+        found = {}
+        for name, by_id in carried.items():
+            table = self.registry.get(name).table
+            ids = list(by_id)
+            for start in range(0, len(ids), self.max_pull_limit):
+                for record_id, version in conn.execute(
+                        sa.select(table.c.id, table.c.version)
+                        .where(table.c.id.in_(ids[start:start + self.max_pull_limit]))):
+                    if version == by_id[record_id].version:
+                        found[(name, record_id)] = (version, by_id[record_id].entry)
+        rest = [key for key in changes if key not in found]
+        return {**found, **self._read_entries(conn, rest)} if rest else found
+
+    def _read_entries(self, conn: sa.Connection, keys: list[tuple[str, uuid.UUID]],
+                      ) -> dict[tuple[str, uuid.UUID], tuple[int, str | None]]:
+        """(version, entry or None if deleted) of these records, read as they are now."""
         wanted: dict[str, list[uuid.UUID]] = {}
         for name, record_id in keys:
             wanted.setdefault(name, []).append(record_id)
@@ -698,9 +729,8 @@ class Engine:
                 continue
             for start in range(0, len(ids), self.max_pull_limit):
                 for record_id, version, record in reader.read(conn, ids[start:start + self.max_pull_limit]):
-                    found[(name, record_id)] = (version, None if record is None else orjson.dumps(
-                        {"collection": name, "id": record["id"], "version": version,
-                         "record": record}).decode())
+                    found[(name, record_id)] = (
+                        version, None if record is None else self._entry(name, version, record))
         return found
 
     def _reader(self, name: str) -> RecordReader | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -196,9 +196,12 @@ class Registry:
 
 
 def serialize_value(value: Any) -> Any:
-    """A column value as JSON: UUIDs as strings, times as ISO 8601 UTC."""
+    """A column value as JSON: UUIDs as strings, times as ISO 8601 UTC (a time as the client
+    sent it, in its own zone, reads as it will once stored)."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset():
+            value = value.astimezone(UTC)
         return value.isoformat().replace("+00:00", "Z")
     return value
