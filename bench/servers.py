@@ -158,8 +158,10 @@ def prepare_database(env: dict, *, city_file: Path | None = None) -> None:
 
 
 def start_ours(stack: contextlib.ExitStack, folder: Path, database_url: str, *, workers: int,
-               city_file: Path | None = None) -> tuple[str, int]:
-    """A migrated database with the demo city (or `city_file`), served like `make run`.
+               city_file: Path | None = None, worker_class: str = "gthread",
+               threads: int = 32) -> tuple[str, int]:
+    """A migrated database with the demo city (or `city_file`), served like `make run`
+    (gthread workers keep connections alive; sync workers close each after one request).
 
     Returns the base URL and the gunicorn master's pid (for cpu_seconds).
     """
@@ -167,10 +169,40 @@ def start_ours(stack: contextlib.ExitStack, folder: Path, database_url: str, *, 
     prepare_database(env, city_file=city_file)
     port = free_port()
     process = serve(stack, [BIN / "gunicorn", "--workers", workers, "--bind", f"127.0.0.1:{port}",
+                            "--worker-class", worker_class, "--threads", threads,
                             "--access-logfile", "-", "wsgi:app"],
                     env=env, cwd=ROOT, log=folder / "gunicorn.log",
                     ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")
     return f"http://127.0.0.1:{port}", process.pid
+
+
+def process_tree(pid: int) -> list[int]:
+    """This process and its living descendants (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents.setdefault(int(text[text.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident memory now (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def cpu_seconds(pid: int) -> float:

@@ -17,7 +17,11 @@ phases of ../shared/bench/kinto_sync_bench.py, which runs in the same run agains
   deletes      worker1 deletes 1,000 others; the fresh install pulls the tombstones
 
 Every answer is checked (status applied/merged, counts, versions); a failed check stops
-the run. Then a grid worker's whole scope is pulled by a fresh install on the demo city
+the run. Beside each phase: the server's CPU time and its processes' peak memory; beside
+the push, the rate of a bare multi-row INSERT of the same rows into the same database (the
+physical limit). Goals, each printed met or not: push ≥ 3× Kinto, every read ≥ 2× Kinto,
+full pull ≥ 50,000/s, push ≥ 3,000/s, stale updates ≥ 2,000/s, push ≥ 30 % of the bare
+INSERT. Then a grid worker's whole scope is pulled by a fresh install on the demo city
 and on the full-size synthetic city (12,387 grids) with records in the worker's grid;
 the goal is under 2 s. Servers, databases and temporary folders are removed at the end,
 also on failure.
@@ -35,6 +39,7 @@ import statistics
 import string
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -46,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 import shapely  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
 from bench.servers import (  # noqa: E402
     BIN,
@@ -59,6 +65,8 @@ from bench.servers import (  # noqa: E402
     log,
     our_env,
     pg_database,
+    process_tree,
+    rss_bytes,
     run,
     start_kinto,
     start_ours,
@@ -71,7 +79,13 @@ AFTER_PHOTO = "a" * 64  # a photo's sha256 (its bytes are not needed to name it)
 BATCH = 500             # mutations per push: the protocol's limit (SYNC_MAX_MUTATIONS)
 PAGE = 1000             # changes per pull page: our maximum, and Kinto's --page-size
 TIMEOUT = 120           # seconds per HTTP request
-PUSH_PULL_GOAL = 3.0    # ours ≥ 3 × Kinto, push and full pull, on the same database
+PUSH_GOAL = 3.0         # ours ≥ 3 × Kinto, push, on the same database
+READ_GOAL = 2.0         # ours ≥ 2 × Kinto, every read phase, on the same database
+READ_PHASES = ("pull", "incremental", "tombstones")
+FULL_PULL_GOAL = 50_000  # records/s, both databases
+PUSH_RATE_GOAL = 3_000   # new records/s, both databases
+STALE_RATE_GOAL = 2_000  # stale updates merged/s, both databases
+RAW_SHARE_GOAL = 0.30    # our push as a share of a bare multi-row INSERT of the same rows
 SCOPE_PULL_GOAL_S = 2.0
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -165,16 +179,33 @@ class Meter:
 
     def __enter__(self) -> Meter:
         self.cpu = cpu_seconds(self.pid)
+        # Resident memory of each server process, sampled every 10 ms during the phase: the
+        # largest a process grew to, and by how much it grew.
+        self._before = {p: rss_bytes(p) for p in process_tree(self.pid)}
+        self._peak = dict(self._before)
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
         self.started = time.perf_counter()
         return self
 
+    def _sample(self) -> None:
+        while not self._done.wait(0.01):
+            for process in self._before:
+                self._peak[process] = max(self._peak[process], rss_bytes(process))
+
     def __exit__(self, *_exc) -> None:
         self.seconds = time.perf_counter() - self.started
+        self._done.set()
+        self._sampler.join()
         self.server_cpu = cpu_seconds(self.pid) - self.cpu
+        self.peak_rss = max(self._peak.values())
+        self.rss_growth = max(self._peak[p] - self._before[p] for p in self._before)
 
     def figures(self, records: int, **extra) -> dict:
         return {"records": records, "seconds": self.seconds, "rate": rate(records, self.seconds),
-                "server_cpu": self.server_cpu, **extra}
+                "server_cpu": self.server_cpu, "peak_rss": self.peak_rss,
+                "rss_growth": self.rss_growth, **extra}
 
 
 # -- data --------------------------------------------------------------------------------
@@ -372,6 +403,37 @@ def scope_pulls(base: str, pid: int, username: str, *, expected_reports: int,
             "pages": pages}
 
 
+# -- the physical limit -----------------------------------------------------------------------
+
+RAW_TABLE = "bench_raw_reports"
+
+
+def raw_insert_rate(url: str, n: int) -> float:
+    """Rows/s of inserting the reports just pushed again, bare: into a copy of the table
+    without its indexes, one multi-row INSERT per 500, all in one transaction. What the
+    database and driver can do at best on this machine, with no engine around it."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+            conn.exec_driver_sql(f"CREATE TABLE {RAW_TABLE} AS SELECT * FROM reports WHERE 1 = 0")
+        table = sa.Table(RAW_TABLE, sa.MetaData(), autoload_with=engine)
+        source = sa.Table("reports", sa.MetaData(), autoload_with=engine)
+        with engine.connect() as conn:
+            rows = [dict(row) for row in conn.execute(
+                sa.select(source).order_by(source.c.created_at.desc()).limit(n)).mappings()]
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            for chunk in chunks(rows, BATCH):
+                conn.execute(sa.insert(table).values(chunk))
+        seconds = time.perf_counter() - started
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {RAW_TABLE}")
+        return rate(len(rows), seconds)
+    finally:
+        engine.dispose()
+
+
 # -- the full-size city ----------------------------------------------------------------------
 
 def full_city_scope(base: str, pid: int, city: dict, *, grid_reports: int, city_reports: int,
@@ -502,6 +564,39 @@ def print_comparison(title: str, ours: dict, kinto: dict | None, n: int, m: int,
     return ratios
 
 
+def goal(label: str, met: bool) -> bool:
+    print(f"  goal {label} — {'met' if met else 'NOT met'}")
+    return met
+
+
+def print_goals(ours: dict, kinto: dict | None, ratios: dict) -> list[bool]:
+    """Each goal of this database's run, met or not."""
+    mib = 1024 * 1024
+    print(f"  server memory (largest process): push peak {ours['push']['peak_rss'] / mib:.0f} MiB "
+          f"(grew {ours['push']['rss_growth'] / mib:+.1f} MiB), full pull peak "
+          f"{ours['pull']['peak_rss'] / mib:.0f} MiB (grew {ours['pull']['rss_growth'] / mib:+.1f} "
+          f"MiB over {ours['pull']['pages']} pages of ≤ {PAGE})")
+    share = ours["push"]["rate"] / ours["raw_insert"]
+    print(f"  bare multi-row INSERT of the same rows (500 a statement, one transaction): "
+          f"{ours['raw_insert']:,.0f}/s; our push is {share:.0%} of it")
+    met = []
+    if kinto:
+        met.append(goal(f"push ≥ {PUSH_GOAL:.0f}× Kinto: {ratios['push']:.2f}×",
+                        ratios["push"] >= PUSH_GOAL))
+        for key in READ_PHASES:
+            met.append(goal(f"{key} ≥ {READ_GOAL:.0f}× Kinto: {ratios[key]:.2f}×",
+                            ratios[key] >= READ_GOAL))
+    met.append(goal(f"full pull ≥ {FULL_PULL_GOAL:,}/s: {ours['pull']['rate']:,.0f}/s",
+                    ours["pull"]["rate"] >= FULL_PULL_GOAL))
+    met.append(goal(f"push ≥ {PUSH_RATE_GOAL:,}/s: {ours['push']['rate']:,.0f}/s",
+                    ours["push"]["rate"] >= PUSH_RATE_GOAL))
+    met.append(goal(f"stale updates ≥ {STALE_RATE_GOAL:,}/s: {ours['conflicts']['rate']:,.0f}/s",
+                    ours["conflicts"]["rate"] >= STALE_RATE_GOAL))
+    met.append(goal(f"push ≥ {RAW_SHARE_GOAL:.0%} of the bare INSERT: {share:.0%}",
+                    share >= RAW_SHARE_GOAL))
+    return met
+
+
 def print_scope(label: str, scope: dict) -> bool:
     worst = max(scope["seconds"])
     met = worst < SCOPE_PULL_GOAL_S
@@ -527,6 +622,9 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=None, help="edits and stale updates (N/10)")
     parser.add_argument("--deletes", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (make run: 4)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class: gthread keeps connections alive, as "
+                             "make run serves; sync closes each after one request")
     parser.add_argument("--grid-reports", type=int, default=1_000,
                         help="reports in the full-size city worker's grid")
     parser.add_argument("--city-reports", type=int, default=10_000,
@@ -566,8 +664,12 @@ def main() -> int:
                        pg_database(server, "civicgrid_bench", args.pg_url)
                        .replace("postgresql://", "postgresql+psycopg://", 1))
                 log(f"ours on {database} ({args.workers} gunicorn workers):")
-                base, pid = start_ours(server, folder, url, workers=args.workers)
+                base, pid = start_ours(server, folder, url, workers=args.workers,
+                                       worker_class=args.worker_class)
                 ours[database] = our_phases(base, pid, n, m, d, args.seed)
+                ours[database]["raw_insert"] = raw_insert_rate(url, n)
+                log(f"  bare multi-row INSERT of the same {n} rows: "
+                    f"{ours[database]['raw_insert']:,.0f}/s")
             if venv is not None:
                 with contextlib.ExitStack() as server:
                     folder = root / f"kinto-{database}"
@@ -590,15 +692,16 @@ def main() -> int:
                            .replace("postgresql://", "postgresql+psycopg://", 1))
                     log(f"full-size city on {database}:")
                     base, pid = start_ours(server, folder, url, workers=args.workers,
-                                           city_file=city_path)
+                                           city_file=city_path, worker_class=args.worker_class)
                     scopes[database] = full_city_scope(
                         base, pid, city, grid_reports=args.grid_reports,
                         city_reports=args.city_reports, seed=args.seed)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
 
-    print(f"\nSync benchmark: {n:,} reports (100-character descriptions, like Kinto's records), "
-          f"{args.workers} gunicorn workers, one client at a time, over loopback HTTP.")
+    print(f"\nSync benchmark ({datetime.now(UTC):%Y-%m-%d}): {n:,} reports (100-character "
+          f"descriptions, like Kinto's records), {args.workers} gunicorn {args.worker_class} "
+          "workers, one client at a time, over loopback HTTP.")
     print(f"This machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
           f"{load_after[0]:.1f} after; other work on it (e.g. a test suite) makes figures noisy.")
     print("Server CPU is gunicorn's master and workers (for PostgreSQL without the database's "
@@ -610,12 +713,7 @@ def main() -> int:
         mine, theirs = names[database]
         ratios = print_comparison(f"{mine} vs {theirs}:", ours[database], kinto.get(database),
                                   n, m, d)
-        if database in kinto:
-            for key in ("push", "pull"):
-                met = ratios[key] >= PUSH_PULL_GOAL
-                goals.append(met)
-                print(f"  goal ours ≥ {PUSH_PULL_GOAL:.0f}× Kinto, {key}: {ratios[key]:.2f}× — "
-                      f"{'met' if met else 'NOT met'}")
+        goals.extend(print_goals(ours[database], kinto.get(database), ratios))
     print("\nA grid worker's whole scope, fresh install, snapshot to the end (3 runs):")
     for database in databases:
         goals.append(print_scope(f"demo city after the phases, worker1, {database}",

