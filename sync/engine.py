@@ -120,17 +120,19 @@ class Engine:
                     continue
                 if mutation.mid != last_mid + 1:
                     break  # a gap: the client re-sends from last_mid + 1
-                ctx = WriteContext(conn=conn, actor=actor, now=now,
-                                   client_time=mutation.client_time,
-                                   client_id=request.client_id, sent_at=request.sent_at,
-                                   registry=self.registry, cache=cache)
                 # Read at most once: a later mutation of the same record reads what this one
                 # wrote. (A record not read up front is read by _apply: the rows pending
                 # insertion are written first, so that it finds them.)
                 current = current_rows.pop((mutation.collection, mutation.id), _UNREAD)
                 collection = self.registry.get(mutation.collection)
-                if (statements is not None and mutation.op == "create" and current is not _UNREAD
-                        and collection is not None and collection.batch_creates):
+                grouped = (statements is not None and mutation.op == "create"
+                           and current is not _UNREAD and collection is not None
+                           and collection.batch_creates)
+                ctx = WriteContext(conn=conn, actor=actor, now=now,
+                                   client_time=mutation.client_time,
+                                   client_id=request.client_id, sent_at=request.sent_at,
+                                   registry=self.registry, cache=cache, grouped=grouped)
+                if grouped:
                     if pending_collection is not collection:
                         self._insert_pending(conn, pending_collection, pending)
                         pending_collection = collection

@@ -68,6 +68,11 @@ class WriteContext:
     # Shared by the mutations of one push (one transaction): what hooks read once and reuse,
     # such as a category or a grid's district, instead of asking the database per mutation.
     cache: dict = field(default_factory=dict)
+    # Applied in a group of creates, without a savepoint of its own: nothing this mutation
+    # writes is undone unless the whole push is (and then done again with a fresh cache).
+    # Only then may a hook keep what it wrote in the cache for later mutations (a counter
+    # taken once for the push); under a savepoint its write could be undone alone.
+    grouped: bool = False
 
     def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
         """compute(), once per push for this key."""

@@ -33,7 +33,7 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
     if place is None:
         raise Rejection("outside_city", "The point is not inside any grid of the city.")
     district_code = place.district_code if place.district_code is not None else "000000"
-    code = services.next_case_code(ctx.conn, district_code, values["reported_at"])
+    code = _case_code(ctx, district_code, values["reported_at"])
     return {
         "status": "reported", "reporter_id": ctx.actor.user_id, "grid_id": place.grid_id,
         "scope_path": place.path, "code": code,
@@ -48,6 +48,22 @@ def prepare_report(ctx: WriteContext, values: dict) -> dict:
             {"at": isoformat(ctx.now), "event": "received", "code": code},
         ],
     }
+
+
+def _case_code(ctx: WriteContext, district_code: str, reported_at) -> str:
+    """The next case code; a push's grouped creates count their numbers in the push."""
+    prefix = services.case_code_prefix(district_code, reported_at)
+    key = ("case_numbers", prefix)
+    numbers = ctx.cache.get(key)
+    if numbers is None and ctx.grouped:
+        numbers = ctx.remember(key, lambda: services.PushCaseNumbers(ctx.conn, prefix))
+        ctx.after_push(key, numbers.save)
+    if numbers is not None:
+        # (Once counted in the push, every report of the prefix is: an UPDATE of its own
+        # would not see the numbers counted here. Under a savepoint that rolls back, the
+        # number is lost, never given twice: the counter stays locked from the first.)
+        return numbers.take()
+    return services.next_case_code(ctx.conn, district_code, reported_at)
 
 
 def case_deadline(ctx: WriteContext, reported_at, limit_h: float):
