@@ -302,8 +302,7 @@ def publish_cases(case_ids) -> None:
     caller's transaction commits (never if it rolls back): call it beside every write that
     changes a case, after the write. The event names who may see the case, as visible_to
     does: its region, department, assignee, reporter and those who follow it."""
-    for event in case_events(case_ids):
-        live.publish(event)
+    live.publish_all(case_events(case_ids))
 
 
 def case_events(case_ids) -> list[dict]:

@@ -62,11 +62,21 @@ def publish(event: dict) -> None:
     """Send `event` ({"type", "id", …}) to the streams once this session's transaction
     commits; nothing if it rolls back. The same (type, id) twice in one transaction goes out
     once, as it was last published."""
+    publish_all([event])
+
+
+def publish_all(events: list[dict]) -> None:
+    """publish() each of these, in order; on PostgreSQL in one statement (a push of 500 new
+    cases made 500 round trips)."""
+    if not events:
+        return
     live = current()
     if live.transport.transactional:
-        live.transport.send_in_transaction(db.session.connection(), event)
+        live.transport.send_in_transaction(db.session.connection(), events)
     else:
-        db.session.info.setdefault(_OUTBOX, {})[(event["type"], event["id"])] = event
+        outbox = db.session.info.setdefault(_OUTBOX, {})
+        for event in events:
+            outbox[(event["type"], event["id"])] = event
 
 
 _watching = threading.Lock()
@@ -209,6 +219,12 @@ class LocalTransport:
             self.hub.dispatch(event)
 
 
+# One NOTIFY per payload, called in the array's order (a set-returning scan, no sort), which
+# is the order PostgreSQL delivers a transaction's notifications in.
+_NOTIFY_ALL = sa.text("SELECT pg_notify(:channel, payload) "
+                      "FROM unnest(CAST(:payloads AS text[])) AS payload")
+
+
 class PostgresTransport:
     """NOTIFY in the writing transaction; each process LISTENs on a connection of its own."""
 
@@ -221,8 +237,9 @@ class PostgresTransport:
             hide_password=False)
         self.channel = channel
 
-    def send_in_transaction(self, conn: sa.Connection, event: dict) -> None:
-        conn.execute(sa.select(sa.func.pg_notify(self.channel, _dumps(event))))
+    def send_in_transaction(self, conn: sa.Connection, events: list[dict]) -> None:
+        conn.execute(_NOTIFY_ALL, {"channel": self.channel,
+                                   "payloads": [_dumps(event) for event in events]})
 
     def listen(self, stop: threading.Event, ready: Callable[[], None],
                deliver: Callable[[str | bytes], None]) -> None:

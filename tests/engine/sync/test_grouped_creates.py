@@ -15,8 +15,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from backend.incidents.models import Report
 from backend.patrol.models import TrackPoint
-from tests.helpers import count_points, length_m, start_patrol, walk
+from tests.helpers import count_points, length_m, report_fields, start_patrol, walk
 from tests.sync_client import Phone
 
 
@@ -208,3 +209,46 @@ def test_the_same_point_twice_in_a_group_is_created_once(client, field_city, db,
     # first, so that it reads what is stored; the last point goes in on its own.
     assert sent.inserts("track_points") == [2, 1]
     assert count_points(db, patrol) == 3
+
+
+def _codes(results: list[dict]) -> list[int]:
+    return [int(r["record"]["code"][-4:]) for r in results if r["collection"] == "reports"
+            and r["status"] == "applied" and "code" in r["record"]]
+
+
+def test_a_push_numbers_its_new_cases_in_order_and_the_next_push_goes_on(client, field_city,
+                                                                          db, sent):
+    phone = Phone(client, "w1")
+    first = phone.create("reports", report_fields())
+    phone.create("reports", report_fields())
+    phone.update("reports", first, {"description": "更正"})  # the plain way, between groups
+    phone.create("reports", report_fields(), record_id=first)  # its id again: rejected
+    phone.create("reports", report_fields())
+    phone.create("reports", report_fields())
+    sent.statements.clear()
+    body = phone.push()
+    assert statuses(body["results"]) == [("applied", None)] * 3 + [
+        ("rejected", "id_taken"), ("applied", None), ("applied", None)]
+    creates = [r for r in body["results"] if r["status"] == "applied" and r["version"] == 1]
+    assert _codes(creates) == [1, 2, 3, 4]
+    # The counter is taken once and written once, not once per report.
+    assert sum(1 for sql, _ in sent.statements if sql.startswith("UPDATE case_counters")) == 2
+    phone.create("reports", report_fields())
+    assert _codes(phone.push()["results"]) == [5]
+    stored = db.session.scalars(sa.select(Report.code).order_by(Report.code)).all()
+    assert [int(code[-4:]) for code in stored] == [1, 2, 3, 4, 5]
+
+
+def test_a_rejection_after_a_case_number_was_taken_starts_over_without_a_gap(
+        client, field_city, db, sent):
+    phone = Phone(client, "w1")
+    phone.create("reports", report_fields())
+    phone.create("reports", report_fields(category="no.such.category"))  # SQL, then rejected
+    phone.create("reports", report_fields())
+    body = phone.push()
+    assert statuses(body["results"]) == [("applied", None), ("rejected", "unknown_category"),
+                                         ("applied", None)]
+    assert _codes(body["results"]) == [1, 2]
+    db.session.rollback()
+    stored = db.session.scalars(sa.select(Report.code).order_by(Report.code)).all()
+    assert [int(code[-4:]) for code in stored] == [1, 2]
