@@ -70,13 +70,14 @@ class Engine:
     def push(self, conn: sa.Connection, actor: Actor, body: Any, now: datetime) -> dict:
         request = parse_push(body, max_mutations=self.max_mutations)
         client = self._claim_client(conn, request.client_id, actor, now, lock=True)
-        if not self._may_group(request.mutations, client["last_mid"]):
+        if len(_to_apply(request.mutations, client["last_mid"])) < 2:
             return self._push(conn, actor, request, client["last_mid"], now, group=False)
-        # Consecutive creates of a Collection.batch_creates collection are inserted together,
-        # without a savepoint each (three round trips per mutation on PostgreSQL). Should that
-        # go wrong in a way only a savepoint per mutation handles (the database refuses a row,
-        # or a hook that ran SQL rejects), everything since this savepoint is undone and the
-        # push is done again the plain way, from fresh reads and a fresh hook cache.
+        # The mutations are applied without a savepoint each (two more round trips per
+        # mutation on PostgreSQL), and consecutive creates of a Collection.batch_creates
+        # collection are inserted together. Should that go wrong in a way only a savepoint per
+        # mutation handles (the database refuses a row, a mutation that ran SQL is rejected,
+        # a hook fails), everything since this savepoint is undone and the push is done again
+        # the plain way, from fresh reads and a fresh hook cache.
         conn.exec_driver_sql("SAVEPOINT sync_push")
         try:
             response = self._push(conn, actor, request, client["last_mid"], now, group=True)
@@ -86,17 +87,6 @@ class Engine:
             return self._push(conn, actor, request, client["last_mid"], now, group=False)
         conn.exec_driver_sql("RELEASE SAVEPOINT sync_push")
         return response
-
-    def _may_group(self, mutations: tuple[Mutation, ...], last_mid: int) -> bool:
-        """Are there at least two creates the push could insert together?"""
-        count = 0
-        for mutation in _to_apply(mutations, last_mid):
-            collection = self.registry.get(mutation.collection)
-            if mutation.op == "create" and collection is not None and collection.batch_creates:
-                count += 1
-                if count > 1:
-                    return True
-        return False
 
     def _push(self, conn: sa.Connection, actor: Actor, request: Any, last_mid: int,
               now: datetime, *, group: bool) -> dict:
@@ -110,7 +100,7 @@ class Engine:
         # Rows of grouped creates not inserted yet, all of one collection (group mode only).
         pending: list[dict] = []
         pending_collection: Collection | None = None
-        statements = _StatementCount(conn) if group else None
+        statements = _WriteCount(conn) if group else None
         try:
             for mutation in request.mutations:
                 if mutation.mid <= last_mid:
@@ -125,23 +115,28 @@ class Engine:
                 # insertion are written first, so that it finds them.)
                 current = current_rows.pop((mutation.collection, mutation.id), _UNREAD)
                 collection = self.registry.get(mutation.collection)
-                grouped = (statements is not None and mutation.op == "create"
-                           and current is not _UNREAD and collection is not None
-                           and collection.batch_creates)
+                # In a group no mutation has a savepoint of its own (see push()); consecutive
+                # creates of a batch_creates collection are also inserted together.
+                grouped = statements is not None
+                batched = (grouped and mutation.op == "create" and current is not _UNREAD
+                           and collection is not None and collection.batch_creates)
                 ctx = WriteContext(conn=conn, actor=actor, now=now,
                                    client_time=mutation.client_time,
                                    client_id=request.client_id, sent_at=request.sent_at,
                                    registry=self.registry, cache=cache, grouped=grouped)
                 if grouped:
-                    if pending_collection is not collection:
+                    if not batched:
+                        self._insert_pending(conn, pending_collection, pending)
+                    elif pending_collection is not collection:
                         self._insert_pending(conn, pending_collection, pending)
                         pending_collection = collection
                     before = statements.count
                     try:
-                        outcome, new_changes = self._apply(ctx, mutation, current, pending)
+                        outcome, new_changes = self._apply(ctx, mutation, current,
+                                                           pending if batched else None)
                     except Rejection as rejection:
                         if statements.count != before:
-                            raise _Regroup from rejection  # its SQL needs a savepoint to undo
+                            raise _Regroup from rejection  # its writes need a savepoint to undo
                         outcome, new_changes = ({"status": "rejected",
                                                  "error": rejection.as_error()}, [])
                     except TRANSIENT_ERRORS:
@@ -752,16 +747,20 @@ class _Regroup(Exception):  # noqa: N818 (not an error: a signal to push the pla
     """Grouped creates need the plain way after all (Engine.push)."""
 
 
-class _StatementCount:
-    """How many statements the connection has run since this was made (until close())."""
+class _WriteCount:
+    """How many statements that may have changed something the connection has run since this
+    was made (until close()): all but plain reads, which leave nothing a rejected mutation
+    would have to undo (a lock taken by a read is released with the rest at the end)."""
 
     def __init__(self, conn: sa.Connection) -> None:
         self.count = 0
         self._conn = conn
         sa.event.listen(conn, "before_cursor_execute", self._seen)
 
-    def _seen(self, *_args: Any) -> None:
-        self.count += 1
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        head = statement.lstrip()[:6].upper()
+        if head != "SELECT" or "pg_notify" in statement:
+            self.count += 1
 
     def close(self) -> None:
         sa.event.remove(self._conn, "before_cursor_execute", self._seen)

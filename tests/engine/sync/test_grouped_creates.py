@@ -1,7 +1,8 @@
-"""Consecutive creates of a batch_creates collection (track points) are inserted together,
-without a savepoint each. Whatever that way cannot undo alone (a row the database refuses, a
-rejection after a hook ran SQL) makes the push start over the plain way: the other mutations
-apply, that one is rejected, and nothing of it is left behind.
+"""A push of several mutations applies them without a savepoint each, and inserts consecutive
+creates of a batch_creates collection (track points, reports) together. Whatever that way
+cannot undo alone (a row the database refuses, a rejection after a hook wrote) makes the
+push start over the plain way: the other mutations apply, that one is rejected, and nothing
+of it is left behind.
 
 What the engine did is read from the statements it sent (SQLAlchemy's cursor events): one
 INSERT of many rows or one INSERT per point, a ROLLBACK TO the push's savepoint when it
@@ -15,8 +16,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from backend.incidents.models import Report
+from backend.incidents.models import CaseCounter, Report
 from backend.patrol.models import TrackPoint
+from backend.sync_adapter.registry import engine
+from sync.errors import Rejection
 from tests.helpers import count_points, length_m, report_fields, start_patrol, walk
 from tests.sync_client import Phone
 
@@ -152,7 +155,8 @@ def test_a_point_another_push_inserted_meanwhile_is_rejected_and_the_others_appl
     assert phone.held("patrols")[patrol]["distance_m"] == pytest.approx(length_m(kept_fixes), rel=1e-3)
 
 
-def test_a_point_rejected_after_its_hook_ran_sql_undoes_only_itself(client, field_city, db, sent):
+def test_a_point_rejected_after_its_hook_only_read_needs_no_start_over(client, field_city, db,
+                                                                        sent):
     other = Phone(client, "w2")
     theirs = start_patrol(other)
     other.push()
@@ -160,19 +164,48 @@ def test_a_point_rejected_after_its_hook_ran_sql_undoes_only_itself(client, fiel
     patrol = start_patrol(phone)
     fixes = walk(5)
     for i, fix in enumerate(fixes):
-        # The middle point names w2's patrol: found (and locked) by SQL, then refused.
+        # The middle point names w2's patrol: found (and locked) by a read, then refused.
         phone.create("track_points", point(theirs if i == 2 else patrol, fix))
     sent.statements.clear()
     body = phone.push()
     assert statuses(body["results"]) == [("applied", None)] * 3 + [
         ("rejected", "unknown_patrol")] + [("applied", None)] * 2
-    # Started over the plain way before any point was inserted: then one INSERT per point.
-    assert (sent.reads_by_id("track_points"), sent.start_overs()) == (2, 1)
-    assert sent.inserts("track_points") == [1, 1, 1, 1]
+    # A read leaves nothing to undo: the group goes on, the four points in one INSERT.
+    assert (sent.reads_by_id("track_points"), sent.start_overs()) == (1, 0)
+    assert sent.inserts("track_points") == [4]
     assert count_points(db, patrol) == 4 and count_points(db, theirs) == 0
     phone.pull()
     kept = [fixes[0], fixes[1], fixes[3], fixes[4]]
     assert phone.held("patrols")[patrol]["distance_m"] == pytest.approx(length_m(kept), rel=1e-3)
+
+
+def test_a_mutation_rejected_after_its_hook_wrote_starts_over_and_leaves_nothing(
+        client, field_city, db, sent, monkeypatch):
+    reports = engine().registry.get("reports")
+    prepare = reports.prepare_create
+
+    def writes_then_refuses(ctx, values):
+        extra = prepare(ctx, values)
+        if values["description"] == "refuse me":
+            ctx.conn.execute(sa.insert(CaseCounter.__table__).values(prefix="written", last=1))
+            raise Rejection("refused", "Refused after writing.")
+        return extra
+
+    monkeypatch.setattr(reports, "prepare_create", writes_then_refuses)
+    phone = Phone(client, "w1")
+    for description in ("first", "refuse me", "third"):
+        phone.create("reports", report_fields(description=description))
+    sent.statements.clear()
+    body = phone.push()
+    assert statuses(body["results"]) == [("applied", None), ("rejected", "refused"),
+                                         ("applied", None)]
+    # The group was undone whole and done again the plain way, a savepoint per mutation.
+    assert sent.start_overs() == 1
+    assert _codes(body["results"]) == [1, 2]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(CaseCounter.last).where(
+        CaseCounter.prefix == "written")) is None
+    assert len(db.session.scalars(sa.select(Report.code)).all()) == 2
 
 
 def test_a_point_rejected_before_any_sql_needs_no_start_over(client, field_city, db, sent):
@@ -239,11 +272,10 @@ def test_a_push_numbers_its_new_cases_in_order_and_the_next_push_goes_on(client,
     assert [int(code[-4:]) for code in stored] == [1, 2, 3, 4, 5]
 
 
-def test_a_rejection_after_a_case_number_was_taken_starts_over_without_a_gap(
-        client, field_city, db, sent):
+def test_a_new_case_rejected_in_a_group_takes_no_number(client, field_city, db, sent):
     phone = Phone(client, "w1")
     phone.create("reports", report_fields())
-    phone.create("reports", report_fields(category="no.such.category"))  # SQL, then rejected
+    phone.create("reports", report_fields(category="no.such.category"))  # a read, then refused
     phone.create("reports", report_fields())
     body = phone.push()
     assert statuses(body["results"]) == [("applied", None), ("rejected", "unknown_category"),
