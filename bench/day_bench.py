@@ -770,7 +770,8 @@ class TimingLog:
 
 
 def start_server(stack: contextlib.ExitStack, folder: Path, database_url: str, *, workers: int,
-                 profile_dir: Path | None) -> tuple[str, TimingLog, dict]:
+                 profile_dir: Path | None, worker_class: str = "gthread",
+                 ) -> tuple[str, TimingLog, dict]:
     """bench/servers.py start_ours(), serving bench.timed_wsgi:app instead of wsgi:app."""
     env = our_env(folder, database_url)
     prepare_database(env)
@@ -780,6 +781,7 @@ def start_server(stack: contextlib.ExitStack, folder: Path, database_url: str, *
         env["CIVICGRID_PROFILE_DIR"] = str(profile_dir)
     port = free_port()
     serve(stack, [BIN / "gunicorn", "--workers", workers, "--bind", f"127.0.0.1:{port}",
+                  "--worker-class", worker_class, "--threads", 32,
                   "--access-logfile", "-", "bench.timed_wsgi:app"],
           env=env, cwd=ROOT, log=folder / "gunicorn.log",
           ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")
@@ -988,6 +990,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (make run: 4)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class: gthread keeps connections alive, as "
+                             "make run serves; sync closes each after one request")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="a database to CREATE DATABASE from")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true",
@@ -1013,6 +1018,7 @@ def main() -> int:
                     profile_dir.mkdir()
                 log(f"{database}: gunicorn ({args.workers} workers), demo city …")
                 base, timing, env = start_server(server, folder, url, workers=args.workers,
+                                                 worker_class=args.worker_class,
                                                  profile_dir=profile_dir)
                 started = time.perf_counter()
                 results[database] = run_day(base, timing, env, photo_bytes, args.seed)
@@ -1026,7 +1032,8 @@ def main() -> int:
           f"a patrol of {len(day.point_ids):,} track points ({start.astimezone(CITY_ZONE):%H:%M}–"
           f"{end.astimezone(CITY_ZONE):%H:%M}, a fix every {FIX_EVERY_S} s, {day.fixes_skipped} "
           f"fixes dropped by the phone's 5 m filter), {PUNCHES} punches, {REPORTS} reports with "
-          f"{PHOTOS_PER_REPORT} photos each; {args.workers} gunicorn workers over loopback HTTP; "
+          f"{PHOTOS_PER_REPORT} photos each; {args.workers} gunicorn {args.worker_class} workers "
+          "over loopback HTTP; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}.")
     print_photos(manifest)
     for database, result in results.items():

@@ -113,13 +113,21 @@ class Phone:
         self.mid = 0
         self.cursor: str | None = None
         self.requests = 0
+        # The client's own share of a phase: decoding answers' JSON (as Kinto's client does,
+        # with requests' .json()), and how many bytes of JSON that was (after gzip).
+        self.decoding = 0.0
+        self.received = 0
 
     def call(self, method: str, path: str, expected: int = 200, **kwargs) -> dict:
         self.requests += 1
         answer = self.http.request(method, self.base + path, timeout=TIMEOUT, **kwargs)
         expect(answer.status_code == expected,
                f"{method} {path}: {answer.status_code} {answer.text[:500]}")
-        return answer.json()
+        started = time.perf_counter()
+        body = answer.json()
+        self.decoding += time.perf_counter() - started
+        self.received += len(answer.content)
+        return body
 
     def push(self, mutations: list[dict]) -> list[dict]:
         """One push of the next mids; every mutation must have been handled."""
@@ -299,6 +307,7 @@ def our_phases(base: str, pid: int, n: int, m: int, deletes: int, seed: int) -> 
     fresh = Phone(base, "worker1")
     with Meter(pid) as meter:
         changes, pages = fresh.pull()
+    pull_decoding, pull_bytes = fresh.decoding, fresh.received
     pulled = [c["id"] for c in changes if c["collection"] == "reports" and not c.get("deleted")
               and c["id"] not in held_before]
     expect(len(changes) == len({(c["collection"], c["id"]) for c in changes}),
@@ -306,7 +315,8 @@ def our_phases(base: str, pid: int, n: int, m: int, deletes: int, seed: int) -> 
     expect(sorted(pulled) == sorted(ids) and len(changes) == n + base_pulled,
            f"full pull: {len(pulled)} of {n} reports, {len(changes)} changes "
            f"({dict(by_collection(changes))})")
-    out["pull"] = meter.figures(len(changes), pages=pages)
+    out["pull"] = meter.figures(len(changes), pages=pages, decoding=pull_decoding,
+                                json_bytes=pull_bytes)
     log(f"  pull        {len(changes)} records ({n} reports + {base_pulled} reference) in "
         f"{meter.seconds:.2f} s = {rate(len(changes), meter.seconds):,.0f}/s ({pages} pages; "
         f"server CPU {meter.server_cpu:.1f} s)")
@@ -326,12 +336,14 @@ def our_phases(base: str, pid: int, n: int, m: int, deletes: int, seed: int) -> 
             check_statuses(results, "applied", "supervisor's edits")
             expect(all(r["version"] == 2 for r in results), "edits: version is not 2")
     out["edits"] = meter.figures(m)
+    decoding = fresh.decoding
     with Meter(pid) as meter:
         changes, pages = fresh.pull()
+    incremental_decoding = fresh.decoding - decoding
     expect(sorted(c["id"] for c in changes) == sorted(edited)
            and all(c["version"] == 2 and not c.get("deleted") for c in changes),
            f"incremental pull: {len(changes)} changes for {m} edits ({dict(by_collection(changes))})")
-    out["incremental"] = meter.figures(len(changes), pages=pages)
+    out["incremental"] = meter.figures(len(changes), pages=pages, decoding=incremental_decoding)
     log(f"  edits       {m} by the supervisor in {out['edits']['seconds']:.2f} s; incremental "
         f"pull of {len(changes)} in {meter.seconds * 1000:.0f} ms")
 
@@ -366,12 +378,14 @@ def our_phases(base: str, pid: int, n: int, m: int, deletes: int, seed: int) -> 
             expect(all(r["record"]["deleted"] is True for r in results),
                    "deletes: not a tombstone")
     out["deletes"] = meter.figures(deletes)
+    decoding = fresh.decoding
     with Meter(pid) as meter:
         changes, pages = fresh.pull()
+    tombstones_decoding = fresh.decoding - decoding
     tombstones = sorted(c["id"] for c in changes if c.get("deleted"))
     expect(tombstones == sorted(doomed) and len(changes) == m + deletes,
            f"tombstone pull: {len(tombstones)} tombstones of {deletes}, {len(changes)} changes")
-    out["tombstones"] = meter.figures(len(changes), pages=pages)
+    out["tombstones"] = meter.figures(len(changes), pages=pages, decoding=tombstones_decoding)
     log(f"  deletes     {deletes} in {out['deletes']['seconds']:.2f} s; pull of {len(changes)} "
         f"changes ({len(tombstones)} tombstones) in {meter.seconds * 1000:.0f} ms")
 
@@ -584,6 +598,17 @@ def print_goals(ours: dict, kinto: dict | None, ratios: dict) -> list[bool]:
           f"(grew {ours['push']['rss_growth'] / mib:+.1f} MiB), full pull peak "
           f"{ours['pull']['peak_rss'] / mib:.0f} MiB (grew {ours['pull']['rss_growth'] / mib:+.1f} "
           f"MiB over {ours['pull']['pages']} pages of ≤ {PAGE})")
+    pull = ours["pull"]
+    print(f"  reads, where the time goes: server CPU per record full pull "
+          f"{pull['server_cpu'] / pull['records'] * 1e6:.0f} µs, incremental "
+          f"{ours['incremental']['server_cpu'] / ours['incremental']['records'] * 1e6:.0f} µs; "
+          f"the benchmark's client decoding the JSON (requests' .json(), as Kinto's client "
+          f"does): {pull['decoding']:.2f} s of the full pull's {pull['seconds']:.2f} s "
+          f"({pull['json_bytes'] / pull['records']:,.0f} bytes of JSON a record), "
+          f"{ours['incremental']['decoding'] * 1000:.0f} of the incremental pull's "
+          f"{ours['incremental']['seconds'] * 1000:.0f} ms, "
+          f"{ours['tombstones']['decoding'] * 1000:.0f} of the tombstone pull's "
+          f"{ours['tombstones']['seconds'] * 1000:.0f} ms")
     share = ours["push"]["rate"] / ours["raw_insert"]
     print(f"  bare multi-row INSERT of the same rows (500 a statement, one transaction): "
           f"{ours['raw_insert']:,.0f}/s; our push is {share:.0%} of it")

@@ -96,7 +96,7 @@ class Engine:
         duplicate_rows = self._read_rows(conn, duplicates, lock=False)
         current_rows = self._read_rows(conn, _to_apply(request.mutations, last_mid), lock=True)
         cache: dict = {}  # WriteContext.cache: what the hooks read once for the whole push
-        results, changes, marks = [], [], []
+        results, changes, marks, conflicts = [], [], [], []
         # Rows of grouped creates not inserted yet, all of one collection (group mode only).
         pending: list[dict] = []
         pending_collection: Collection | None = None
@@ -168,6 +168,8 @@ class Engine:
                                       mutation.op, mutation.collection, mutation.id)
                         outcome, new_changes = {"status": "rejected", "error": INTERNAL_ERROR}, []
                     conn.exec_driver_sql("RELEASE SAVEPOINT sync_mutation")
+                if outcome["status"] != "rejected":
+                    conflicts.extend(ctx.conflicts)
                 result = {"mid": mutation.mid, "collection": mutation.collection,
                           "id": str(mutation.id), **outcome}
                 marks.append({"client_id": request.client_id, "mid": mutation.mid,
@@ -180,6 +182,9 @@ class Engine:
         finally:
             if statements is not None:
                 statements.close()
+        if conflicts:
+            # The values that lost, kept for review, in one statement (not one per mutation).
+            conn.execute(self._insert_conflict, conflicts)
         if marks:
             # The "mid applied" marks, in one statement; they commit with the changes.
             conn.execute(self._insert_result, marks)
@@ -447,7 +452,7 @@ class Engine:
                   field: str | None = None) -> dict:
         audience = collection.audience(current)
         conflict_id = uuid.uuid4()
-        ctx.conn.execute(self._insert_conflict, dict(
+        ctx.conflicts.append(dict(
             id=conflict_id, collection=collection.name, record_id=current["id"], kind=kind,
             field=field, losing_value=losing, winning_value=winning, client_id=ctx.client_id,
             user_id=ctx.actor.user_id, mid=mutation.mid, base_version=mutation.base_version,

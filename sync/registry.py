@@ -73,6 +73,9 @@ class WriteContext:
     # Only then may a hook keep what it wrote in the cache for later mutations (a counter
     # taken once for the push); under a savepoint its write could be undone alone.
     grouped: bool = False
+    # The conflicts this mutation kept (rows of the conflicts table): the engine writes those
+    # of the push's applied mutations together at its end.
+    conflicts: list[dict] = field(default_factory=list)
 
     def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
         """compute(), once per push for this key."""
