@@ -781,7 +781,9 @@ def start_server(stack: contextlib.ExitStack, folder: Path, database_url: str, *
         env["CIVICGRID_PROFILE_DIR"] = str(profile_dir)
     port = free_port()
     serve(stack, [BIN / "gunicorn", "--workers", workers, "--bind", f"127.0.0.1:{port}",
-                  "--worker-class", worker_class, "--threads", 32,
+                  "--worker-class", worker_class,
+                  # (With threads, gunicorn makes any worker class gthread.)
+                  *(["--threads", 32] if worker_class == "gthread" else []),
                   "--access-logfile", "-", "bench.timed_wsgi:app"],
           env=env, cwd=ROOT, log=folder / "gunicorn.log",
           ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")

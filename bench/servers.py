@@ -169,7 +169,9 @@ def start_ours(stack: contextlib.ExitStack, folder: Path, database_url: str, *, 
     prepare_database(env, city_file=city_file)
     port = free_port()
     process = serve(stack, [BIN / "gunicorn", "--workers", workers, "--bind", f"127.0.0.1:{port}",
-                            "--worker-class", worker_class, "--threads", threads,
+                            "--worker-class", worker_class,
+                            # (With threads, gunicorn makes any worker class gthread.)
+                            *(["--threads", threads] if worker_class == "gthread" else []),
                             "--access-logfile", "-", "wsgi:app"],
                     env=env, cwd=ROOT, log=folder / "gunicorn.log",
                     ready_url=f"http://127.0.0.1:{port}/healthz", what="gunicorn")
