@@ -75,7 +75,7 @@ class Engine:
         # The mutations are applied without a savepoint each (two more round trips per
         # mutation on PostgreSQL), and consecutive creates of a Collection.batch_creates
         # collection are inserted together. Should that go wrong in a way only a savepoint per
-        # mutation handles (the database refuses a row, a mutation that ran SQL is rejected,
+        # mutation handles (the database refuses a row, a mutation is rejected after it wrote,
         # a hook fails), everything since this savepoint is undone and the push is done again
         # the plain way, from fresh reads and a fresh hook cache.
         conn.exec_driver_sql("SAVEPOINT sync_push")
