@@ -213,25 +213,15 @@ def cpu_seconds(pid: int) -> float:
     With wall time beside it, this tells a slow server from a starved one on a busy machine.
     """
     tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    total = 0.0
+    for process in process_tree(pid):
         try:
-            text = (entry / "stat").read_text()
+            text = Path(f"/proc/{process}/stat").read_text()
         except OSError:
             continue  # gone meanwhile
+        # utime and stime are the 14th and 15th fields of the whole line.
         fields = text[text.rindex(")") + 2:].split()
-        # fields[1] is ppid; utime and stime are the 14th and 15th fields of the whole line.
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    children: dict[int, list[int]] = {}
-    for child, (parent, _) in stats.items():
-        children.setdefault(parent, []).append(child)
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += stats.get(current, (0, 0.0))[1]
-        todo.extend(children.get(current, []))
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 

@@ -573,27 +573,25 @@ class Engine:
         more = len(rows) > limit
         rows = rows[:limit]
         # A live record logged without its entry (before entries were stored) is read.
-        records = self._fetch(conn, [row for row in rows
-                                     if row.entry is None and row.deleted is not None
-                                     and not row.deleted])
+        stored = self._read_entries(conn, [(row.collection, row.record_id) for row in rows
+                                           if row.entry is None and row.deleted is not None
+                                           and not row.deleted])
         page: list[dict | orjson.Fragment] = []
         for row in rows:
             if self.registry.get(row.collection) is None:
-                continue
-            if row.entry is not None:
-                page.append(orjson.Fragment(row.entry))
                 continue
             if row.deleted is None:  # a departure
                 page.append({"collection": row.collection, "id": str(row.record_id),
                              "version": row.version, "deleted": True, "reason": "scope"})
                 continue
-            version, record = records.get((row.collection, row.record_id), (row.version, None))
-            if row.deleted or record is None:
+            # A live record logged without its entry (before entries were stored) is read.
+            version, entry = ((row.version, row.entry) if row.entry is not None else
+                              stored.get((row.collection, row.record_id), (row.version, None)))
+            if row.deleted or entry is None:
                 page.append({"collection": row.collection, "id": str(row.record_id),
                              "version": version, "deleted": True})
             else:
-                page.append({"collection": row.collection, "id": record["id"],
-                             "version": version, "record": record})
+                page.append(orjson.Fragment(entry))
         next_cursor = replace(cursor, seq=rows[-1].seq) if rows else cursor
         return page, next_cursor, more
 
@@ -613,21 +611,6 @@ class Engine:
                         scope.clause(departures), sa.not_(scope.clause(changes)))
                  .order_by(departures.c.seq).limit(limit + 1))
         return conn.execute(query).all()
-
-    def _fetch(self, conn: sa.Connection,
-               rows) -> dict[tuple[str, uuid.UUID], tuple[int, dict | None]]:
-        """(version, record, None if deleted) of the records a page of changes names."""
-        wanted: dict[str, list[uuid.UUID]] = {}
-        for row in rows:
-            wanted.setdefault(row.collection, []).append(row.record_id)
-        found = {}
-        for name, ids in wanted.items():
-            reader = self._reader(name)
-            if reader is None:
-                continue
-            for record_id, version, record in reader.read(conn, ids):
-                found[(name, record_id)] = (version, record)
-        return found
 
     # -- changes made on the server -------------------------------------------------------
 
@@ -667,10 +650,14 @@ class Engine:
             return
         conn.execute(sa.update(table).where(table.c.id.in_(record_ids))
                      .values(version=table.c.version + 1, updated_at=now))
-        rows = conn.execute(sa.select(table).where(table.c.id.in_(record_ids))).mappings()
+        rows = [dict(row) for row in conn.execute(
+            sa.select(table).where(table.c.id.in_(record_ids))).mappings()]
         self._log(conn, [
             Change(collection.name, row["id"], row["version"], bool(row.get("deleted")),
-                   collection.audience(dict(row))) for row in rows], now)
+                   collection.audience(row),
+                   entry=None if row.get("deleted") else self._entry(
+                       collection.name, row["version"], self.to_record(collection, row)))
+            for row in rows], now)
 
     def log_external(self, conn: sa.Connection, changes: list[Change], now: datetime) -> None:
         """Log changes to records a feature writes itself (reference data such as regions)."""
@@ -701,9 +688,11 @@ class Engine:
     def _entries(self, conn: sa.Connection, changes: dict[tuple[str, uuid.UUID], Change],
                  ) -> dict[tuple[str, uuid.UUID], tuple[int, str | None]]:
         """(version, entry) of the records of these changes as they are now (log_changes
-        stores them). A change that carries its entry (a push's) keeps it when its record is
-        still at that version, which costs a read of versions only; any other is read whole
-        (a server-side change, or a record something wrote again since)."""
+        stores them). A change that carries its entry (its writer had the record at hand: a
+        push, a touch) keeps it when its record is still at that version, which costs a read
+        of versions only; any other is read whole (a server-side change, whose values may not
+        be as they read back once stored, reference data a feature wrote, or a record
+        something wrote again since)."""
         carried: dict[str, dict[uuid.UUID, Change]] = {}
         for (name, record_id), change in changes.items():
             if change.entry is not None and self.registry.get(name) is not None:

@@ -56,7 +56,7 @@ def _case_code(ctx: WriteContext, district_code: str, reported_at) -> str:
     key = ("case_numbers", prefix)
     numbers = ctx.cache.get(key)
     if numbers is None and ctx.grouped:
-        numbers = ctx.remember(key, lambda: services.PushCaseNumbers(ctx.conn, prefix))
+        numbers = ctx.cache[key] = services.PushCaseNumbers(ctx.conn, prefix)
         ctx.after_push(key, numbers.save)
     if numbers is not None:
         # (Once counted in the push, every report of the prefix is: an UPDATE of its own
