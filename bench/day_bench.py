@@ -19,9 +19,9 @@ The sync is the PWA's (pwa/app/sync-client.js), over real HTTP to gunicorn (4 wo
 before the day, the phone has signed in and pulled its snapshot (so it holds a cursor);
 back online it refreshes its expired access token, pushes the outbox in the PWA's batches
 (≤ 200 mutations, ≤ 1,000,000 characters of JSON), pulls, uploads every photo with HEAD
-then PUT (in the order IndexedDB lists them, by hash), and pulls again. Like Chrome, it
-asks for gzip (`Accept-Encoding`) and decodes the answers, and like the PWA it gzips a push
-body of 4 KB or more (CompressionStream: zlib's default level 6).
+then PUT (in the order IndexedDB lists them, by hash), and pulls again. Like Chrome over
+HTTPS, it asks for zstd and gzip (`Accept-Encoding`) and decodes the answers (zstd), and
+like the PWA it gzips a push body of 4 KB or more (CompressionStream: zlib's default level 6).
 
 Measured: wall time; server time, summed per request by a stopwatch around the app
 (bench/timed_wsgi.py, which gunicorn serves instead of wsgi:app; the backend is unchanged);
@@ -68,6 +68,7 @@ import shapely  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
 from backend.common import geo  # noqa: E402
+from backend.common.compression import zstd  # noqa: E402
 from bench.servers import (  # noqa: E402
     BIN,
     PG_ADMIN_URL,
@@ -659,9 +660,11 @@ class Phone:
         traffic.requests += 1
         traffic.statuses[f"{method} {answer.status}"] += 1
         encoding = answer.getheader("Content-Encoding") or "identity"
-        expect(encoding in ("gzip", "identity"), f"{method} {path}: answered in {encoding}")
+        expect(encoding in ("zstd", "gzip", "identity"), f"{method} {path}: answered in {encoding}")
         if encoding == "gzip":
             data = gzip.decompress(data)
+        elif encoding == "zstd":
+            data = zstd.decompress(data)
         traffic.plain_received += len(data)
         expect(answer.status in expected, f"{method} {path}: {answer.status} {data[:400]!r}")
         return answer.status, data, answer.headers

@@ -1,11 +1,16 @@
-"""HTTP compression both ways: gzip answers for clients that accept it, gzip request bodies.
+"""HTTP compression both ways: zstd or gzip answers for clients that accept them, gzip
+request bodies.
 
 A worker's day is ~6 MB of JSON (pushes, their results, the pull after them) that gzip
 shrinks about tenfold, on a phone's metered data plan. Browsers decode answers by
 themselves; the PWA gzips large push bodies itself (pwa/app/shrink.js).
 
-Answers: JSON and other text of at least MIN_BYTES, when `Accept-Encoding` allows gzip;
-never images or other packed types, HEAD, 304, ranges, streamed files or `no-transform`.
+Answers: JSON and other text of at least MIN_BYTES, when `Accept-Encoding` allows zstd or
+gzip; never images or other packed types, HEAD, 304, ranges, streamed files or
+`no-transform`. zstd goes to clients that accept it at least as well as gzip (Chrome from
+version 123 asks for it over HTTPS): on a pull page of 1,000 reports (1.1 MB of JSON) it
+took 0.9 ms for 126 KB where gzip at level 5 took 7.3 ms for 138 KB, and it decodes faster
+on the phone too. Other clients (Chrome over plain HTTP, older WebViews) get gzip.
 
 Request bodies: `Content-Encoding: gzip` is decoded as the view reads the body, so a view
 that ends its SQLite transaction before the read (auth_required) still does. The request's
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import sys
 import zlib
 
 import flask
@@ -28,10 +34,19 @@ from werkzeug.utils import cached_property
 from backend.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MIN_BYTES = 1024
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
 # Measured on a pull page of 1,000 reports (1.2 MB of JSON): level 1 takes 6 ms and leaves
 # 230 KB, level 5 takes 12 ms and leaves 214 KB, level 6 15 ms for 213 KB. On a phone's
 # 1 Mbit/s link level 5's 16 KB less are 130 ms saved against 6 ms of server time.
 LEVEL = 5
+# zstd's own fastest level: on the same kind of page level 1 packed as small as level 3
+# (126 KB and 133 KB, 0.9 ms and 1.4 ms). Its window stays within the 8 MB that browsers
+# decode (RFC 8878) for any answer size.
+ZSTD_LEVEL = 1
 COMPRESSIBLE_TYPES = frozenset({
     "application/json", "application/javascript", "application/xml", "application/geo+json",
     "application/manifest+json", "application/problem+json", "image/svg+xml",
@@ -140,15 +155,32 @@ def compress_response(response: Response) -> Response:
             or response.status_code in (204, 206, 304)
             or response.direct_passthrough or response.is_streamed
             or "Content-Encoding" in response.headers or "Content-Range" in response.headers
-            or "no-transform" in (response.headers.get("Cache-Control") or "")
-            or request.accept_encodings["gzip"] <= 0):
+            or "no-transform" in (response.headers.get("Cache-Control") or "")):
+        return response
+    encoding = _chosen_encoding()
+    if encoding is None:
         return response
     data = response.get_data()
     if len(data) < MIN_BYTES:
         return response
-    response.set_data(gzip.compress(data, compresslevel=LEVEL, mtime=0))  # sets Content-Length
-    response.headers["Content-Encoding"] = "gzip"
+    if encoding == "zstd":
+        packed = zstd.compress(data, level=ZSTD_LEVEL)
+    else:
+        packed = gzip.compress(data, compresslevel=LEVEL, mtime=0)
+    response.set_data(packed)  # sets Content-Length
+    response.headers["Content-Encoding"] = encoding
     if response.headers.get("ETag"):
         # Other bytes than the plain answer: a strong validator no longer matches them.
         response.set_etag(response.get_etag()[0], weak=True)
     return response
+
+
+def _chosen_encoding() -> str | None:
+    """zstd if the client names it and takes it at least as gladly as gzip, else gzip, else
+    nothing. (A bare `*` gets gzip: every HTTP client decodes that.)"""
+    accepted = request.accept_encodings
+    zstd_q, gzip_q = accepted["zstd"], accepted["gzip"]
+    named = any(value.lower() == "zstd" for value, _quality in accepted)
+    if named and zstd_q > 0 and zstd_q >= gzip_q:
+        return "zstd"
+    return "gzip" if gzip_q > 0 else None

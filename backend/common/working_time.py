@@ -82,8 +82,15 @@ def add_working_hours(start: datetime, amount_h: float, calendar: WorkCalendar,
     remaining = timedelta(hours=amount_h)
     local = start.astimezone(hours.zone)
     day = local.date()
+    whole_day = sum((timedelta(seconds=_seconds(b) - _seconds(a)) for a, b in hours.periods),
+                    timedelta())
     for _ in range(3660):  # ten years of days: a limit no category has
         if calendar.is_working_day(day):
+            if day > local.date() and remaining > whole_day:
+                # A day wholly ahead that does not reach the moment: its hours in one step.
+                remaining -= whole_day
+                day += timedelta(days=1)
+                continue
             for begin, end in _periods_of(day, hours):
                 if end <= local:
                     continue

@@ -1,5 +1,5 @@
-"""HTTP compression: gzip answers for clients that ask, gzip request bodies (the PWA's pushes),
-with the byte limits applied to what the body decompresses to."""
+"""HTTP compression: zstd or gzip answers for clients that ask, gzip request bodies (the PWA's
+pushes), with the byte limits applied to what the body decompresses to."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from backend.common.compression import zstd
 from backend.incidents.models import Report
 from tests.factories import G1, PASSWORD, make_user
 from tests.helpers import assert_json_error
 from tests.sync_client import Phone
 
-GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chrome sends
+CHROME = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chrome sends over HTTPS
+GZIP = {"Accept-Encoding": "gzip, deflate"}  # Chrome over plain HTTP, older WebViews
+DECODE = {"zstd": zstd.decompress, "gzip": gzip.decompress}
 
 
 def _mutation(mid: int, description: str = "路面坑洼") -> dict:
@@ -57,20 +60,43 @@ def test_json_is_gzipped_when_asked_and_decodes_to_the_same_answer(client, db):
     assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
 
 
-def test_a_pull_page_is_gzipped_for_the_phone(client, field_city, db):
+def test_json_is_zstd_for_a_client_that_asks_and_decodes_to_the_same_answer(client, db):
+    plain = client.get("/api/v1/openapi.json")
+    packed = client.get("/api/v1/openapi.json", headers=CHROME)
+    assert packed.headers["Content-Encoding"] == "zstd"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data) / 3
+    assert json.loads(zstd.decompress(packed.data)) == plain.get_json()
+
+
+@pytest.mark.parametrize("accept, encoding", [
+    (CHROME["Accept-Encoding"], "zstd"), ("zstd", "zstd"), ("gzip, zstd;q=0.8", "gzip"),
+    ("zstd;q=0, gzip", "gzip"), ("zstd;q=0.5, gzip;q=0.5", "zstd"), ("*", "gzip"),
+    ("*, zstd;q=0", "gzip"), (GZIP["Accept-Encoding"], "gzip")])
+def test_zstd_only_for_a_client_that_names_it_at_least_as_gladly_as_gzip(client, db, accept,
+                                                                         encoding):
+    response = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": accept})
+    assert response.headers["Content-Encoding"] == encoding
+    assert json.loads(DECODE[encoding](response.data))["openapi"]
+
+
+@pytest.mark.parametrize("accept", [CHROME, GZIP])
+def test_a_pull_page_is_packed_for_the_phone(client, field_city, db, accept):
     phone = Phone(client, "w1")
     for n in range(10):
         phone.create("reports", {**_mutation(0)["fields"], "description": f"第 {n} 处坑洼"})
     phone.push()
     query = {"client_id": phone.client_id, "limit": 500}
     plain = client.get("/api/v1/sync/pull", headers=phone.headers, query_string=query)
-    packed = client.get("/api/v1/sync/pull", headers={**phone.headers, **GZIP}, query_string=query)
-    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
-    assert json.loads(gzip.decompress(packed.data))["changes"] == plain.get_json()["changes"]
+    packed = client.get("/api/v1/sync/pull", headers={**phone.headers, **accept}, query_string=query)
+    encoding = packed.headers["Content-Encoding"]
+    assert packed.status_code == 200 and encoding == ("zstd" if accept is CHROME else "gzip")
+    assert json.loads(DECODE[encoding](packed.data))["changes"] == plain.get_json()["changes"]
 
 
-@pytest.mark.parametrize("accept", [None, "identity", "gzip;q=0", "br, deflate", "*;q=0"])
-def test_not_gzipped_unless_the_client_accepts_gzip(client, db, accept):
+@pytest.mark.parametrize("accept", [None, "identity", "gzip;q=0", "br, deflate", "*;q=0",
+                                    "zstd;q=0, gzip;q=0"])
+def test_not_packed_unless_the_client_accepts_zstd_or_gzip(client, db, accept):
     headers = {"Accept-Encoding": accept} if accept else {}
     response = client.get("/api/v1/openapi.json", headers=headers)
     assert response.status_code == 200 and "Content-Encoding" not in response.headers
@@ -83,17 +109,17 @@ def test_a_wildcard_accepts_gzip(client, db):
 
 
 def test_small_answers_head_and_errors_stay_plain(client, db):
-    small = client.get("/healthz", headers=GZIP)
+    small = client.get("/healthz", headers=CHROME)
     assert small.status_code == 200 and "Content-Encoding" not in small.headers
-    head = client.head("/api/v1/openapi.json", headers=GZIP)
+    head = client.head("/api/v1/openapi.json", headers=CHROME)
     assert head.status_code == 200 and "Content-Encoding" not in head.headers
-    missing = client.get("/api/v1/nothing-here", headers=GZIP)
+    missing = client.get("/api/v1/nothing-here", headers=CHROME)
     assert_json_error(missing, 404, "not_found")
     assert "Content-Encoding" not in missing.headers
 
 
-def test_images_are_never_gzipped(client, db, login_as):
-    headers = {**login_as(make_user(roles=["worker"])), **GZIP}
+def test_images_are_never_packed(client, db, login_as):
+    headers = {**login_as(make_user(roles=["worker"])), **CHROME}
     buffer = io.BytesIO()
     Image.effect_noise((600, 400), 40).convert("RGB").save(buffer, "WEBP", quality=75)
     data = buffer.getvalue()
