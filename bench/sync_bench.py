@@ -117,6 +117,10 @@ class Phone:
         # with requests' .json()), and how many bytes of JSON that was (after gzip).
         self.decoding = 0.0
         self.received = 0
+        # What came over the wire: its bytes, and how the server packed them (requests asks
+        # for gzip and, with backports.zstd installed as here, zstd, as Chrome over HTTPS).
+        self.wire = 0
+        self.encodings: Counter = Counter()
 
     def call(self, method: str, path: str, expected: int = 200, **kwargs) -> dict:
         self.requests += 1
@@ -127,6 +131,8 @@ class Phone:
         body = answer.json()
         self.decoding += time.perf_counter() - started
         self.received += len(answer.content)
+        self.wire += int(answer.headers.get("Content-Length") or len(answer.content))
+        self.encodings[answer.headers.get("Content-Encoding", "identity")] += 1
         return body
 
     def push(self, mutations: list[dict]) -> list[dict]:
@@ -316,7 +322,8 @@ def our_phases(base: str, pid: int, n: int, m: int, deletes: int, seed: int) -> 
            f"full pull: {len(pulled)} of {n} reports, {len(changes)} changes "
            f"({dict(by_collection(changes))})")
     out["pull"] = meter.figures(len(changes), pages=pages, decoding=pull_decoding,
-                                json_bytes=pull_bytes)
+                                json_bytes=pull_bytes, wire_bytes=fresh.wire,
+                                encoding=fresh.encodings.most_common(1)[0][0])
     log(f"  pull        {len(changes)} records ({n} reports + {base_pulled} reference) in "
         f"{meter.seconds:.2f} s = {rate(len(changes), meter.seconds):,.0f}/s ({pages} pages; "
         f"server CPU {meter.server_cpu:.1f} s)")
@@ -608,7 +615,16 @@ def print_goals(ours: dict, kinto: dict | None, ratios: dict) -> list[bool]:
           f"{ours['incremental']['decoding'] * 1000:.0f} of the incremental pull's "
           f"{ours['incremental']['seconds'] * 1000:.0f} ms, "
           f"{ours['tombstones']['decoding'] * 1000:.0f} of the tombstone pull's "
-          f"{ours['tombstones']['seconds'] * 1000:.0f} ms")
+          f"{ours['tombstones']['seconds'] * 1000:.0f} ms; answers in {pull['encoding']}, "
+          f"{pull['wire_bytes'] / pull['records']:,.0f} bytes a record on the wire")
+    # The client's decoding alone bounds a read's rate, however fast the server answers.
+    floors = {key: ours[key]["records"] / ours[key]["decoding"] for key in READ_PHASES
+              if ours[key]["decoding"] > 0}
+    print("  reads' ceiling for this client (records / its decoding time, with a server "
+          "taking no time): " + ", ".join(
+              f"{key} {floor:,.0f}/s" + (f" ({floor / kinto[key]['rate']:.2f}× Kinto)"
+                                         if kinto else "")
+              for key, floor in floors.items()))
     share = ours["push"]["rate"] / ours["raw_insert"]
     print(f"  bare multi-row INSERT of the same rows (500 a statement, one transaction): "
           f"{ours['raw_insert']:,.0f}/s; our push is {share:.0%} of it")

@@ -12,6 +12,7 @@ files.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ def _periods_of(day: date, hours: WorkingHours) -> list[tuple[datetime, datetime
             for a, b in hours.periods]
 
 
+# Remembered: the reports of a push ask again and again for the same step deadline (the
+# push's moment plus the category's limit).
+@functools.lru_cache(maxsize=4096)
 def add_working_hours(start: datetime, amount_h: float, calendar: WorkCalendar,
                       hours: WorkingHours) -> datetime:
     """The moment `amount_h` working hours after `start` (an aware datetime); counting begins
