@@ -123,7 +123,8 @@ class Engine:
                 ctx = WriteContext(conn=conn, actor=actor, now=now,
                                    client_time=mutation.client_time,
                                    client_id=request.client_id, sent_at=request.sent_at,
-                                   registry=self.registry, cache=cache, grouped=grouped)
+                                   registry=self.registry, record_id=mutation.id, cache=cache,
+                                   grouped=grouped)
                 if grouped:
                     if not batched:
                         self._insert_pending(conn, pending_collection, pending)

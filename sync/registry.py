@@ -65,6 +65,8 @@ class WriteContext:
     client_id: uuid.UUID
     sent_at: datetime | None = None
     registry: Registry | None = None
+    # The record the mutation writes (None outside a mutation).
+    record_id: uuid.UUID | None = None
     # Shared by the mutations of one push (one transaction): what hooks read once and reuse,
     # such as a category or a grid's district, instead of asking the database per mutation.
     cache: dict = field(default_factory=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Uuid
+from sqlalchemy import Boolean, Float, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.time import UTCDateTime
@@ -24,12 +24,19 @@ class Patrol(SyncedRecord, db.Model):
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     # Of the trusted track's length, the share inside the worker's grid (None: no grid).
     inside_share: Mapped[float | None] = mapped_column(Float)
+    # The rule its points' flags and segments were judged by (services.track_rule: the
+    # limits and the grid's outline); another rule, or none, has the next push judge them
+    # all afresh. Not part of the record.
+    track_rule: Mapped[str | None] = mapped_column(String(64))
 
 
 class TrackPoint(SyncedRecord, db.Model):
     __tablename__ = "track_points"
+    # A patrol's points in time: a push reads only the end of its track from where its new
+    # points land, and the console a day of it.
+    __table_args__ = (Index("ix_track_points_patrol_recorded", "patrol_id", "recorded_at"),)
 
-    patrol_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    patrol_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
@@ -37,3 +44,9 @@ class TrackPoint(SyncedRecord, db.Model):
     worker_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # A poor fix or an impossible jump: kept, but not part of the distance.
     is_jitter: Mapped[bool] = mapped_column(Boolean, default=False)
+    # From the trusted point before it: the metres it adds to the distance, and of them
+    # those inside the grid (0 for a flagged point; None: not judged yet). The patrol's
+    # figures add them up, so that a push need not measure the whole track again. Not part
+    # of the record.
+    segment_m: Mapped[float | None] = mapped_column(Float)
+    inside_m: Mapped[float | None] = mapped_column(Float)

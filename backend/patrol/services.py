@@ -7,9 +7,17 @@ distance (geodesic, over trusted points in time order), duration and the share o
 track inside the worker's grid are recomputed as points arrive, and the patrol is changed
 as the server (a new version), so that the phone pulls the server's figures.
 
-A push reads its patrol's track once, judges the stored points all at once (arrays, not a
-point at a time), re-judges only from where a new point lands, and writes the flags it
-changed and the figures once, at the end of the push (a day is 5,760 points in 30 pushes).
+A point's row keeps what judging it found: its flag and its segment (the metres from the
+trusted point before it, and of them those inside the grid). A push reads its patrol's track
+once, and only from the last trusted point before its first new point (usually the end of
+the track): the points before count by their stored segments, added up exactly (fsum), so
+that a push costs what it adds, not the length of the day so far (5,760 points in 30
+pushes, or in hundreds of small ones while the phone has signal). A point landing before
+what was read has the rest read. The patrol keeps the rule its points were judged by (the
+limits and the grid's outline, `track_rule`); under another rule, or none, a push reads the
+whole track and judges it afresh, all at once (arrays, not a point at a time). It re-judges
+only from where a new point lands, and writes the flags and segments that changed and the
+figures once, at the end of the push.
 
 For the supervisor's console: a worker's tracks of a city day, and how much of each grid
 the day's patrols walked (覆盖率, computed in coverage.py).
@@ -18,8 +26,11 @@ the day's patrols walked (覆盖率, computed in coverage.py).
 from __future__ import annotations
 
 import bisect
+import hashlib
+import math
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -77,8 +88,7 @@ def _micros(value: datetime) -> int:
 
 @dataclass(eq=False, slots=True)
 class Point:
-    # None when not known: hooks are not told a new record's id, and a push reads its
-    # stored points without theirs.
+    # None in a track judged apart from the database (tests, the demo's history).
     id: uuid.UUID | None
     recorded_at: datetime
     lat: float
@@ -90,14 +100,32 @@ class Point:
     previous: Point | None = None
     segment_m: float = 0.0
     inside_m: float = 0.0
-    # The flag its stored row has (None: not stored), so that only changed flags are written.
+    # The flag and segment its stored row has (None: not stored, or not judged), so that
+    # only what changed is written.
     stored_jitter: bool | None = None
+    stored_segment_m: float | None = None
+    stored_inside_m: float | None = None
 
     @property
     def key(self) -> tuple:
-        # Time first; the rest only orders two fixes of one instant the same way every time.
+        # Time first; the rest only orders two fixes of one instant the same way every time,
+        # down to a fix sent twice (its id): a stored segment is measured from the point
+        # before it in this order, which a push that reads only the end of a track relies on.
         return (self.recorded_at, self.lat, self.lon,
-                float("inf") if self.accuracy_m is None else self.accuracy_m)
+                float("inf") if self.accuracy_m is None else self.accuracy_m,
+                -1 if self.id is None else self.id.int)
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The stored points before a partly read track: a push does not change them, so they
+    count by their stored segments."""
+
+    segments_m: tuple[float, ...]   # of each trusted point
+    inside_m: tuple[float, ...]
+    last_trusted_at: datetime | None
+    # How many of the trusted points lie inside the grid: asked only of a track of no length.
+    inside_points: Callable[[], int]
 
 
 @dataclass
@@ -117,6 +145,11 @@ class Track:
     fence: BaseGeometry | None = None
     points: list[Point] = field(default_factory=list)
     _keys: list[tuple] = field(default_factory=list, repr=False)  # points' keys, for bisect
+    # Read from `floor` on (None: all of it); the points recorded before it are the prefix.
+    floor: datetime | None = None
+    prefix: Prefix | None = None
+    # Judged afresh under this rule: the patrol keeps it once the push has stored the points.
+    new_rule: str | None = None
 
     def _trusted_fix(self, point: Point) -> bool:
         return point.accuracy_m is not None and point.accuracy_m <= self.accuracy_limit_m
@@ -232,6 +265,36 @@ class Track:
             point.inside_m = float(inside[i])
         return agreed
 
+    def take_judged(self, points: list[Point]) -> None:
+        """Take stored points as they were judged (flags and segments as stored), in time
+        order, each linked to the trusted point before it among them."""
+        ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
+        self._keys = [k for k, _ in ordered]
+        self.points = [p for _, p in ordered]
+        self._link()
+
+    def _link(self) -> None:
+        previous = None
+        for point in self.points:
+            point.previous = previous
+            if not point.is_jitter:
+                previous = point
+
+    def reaches_before(self, point: Point) -> bool:
+        """Would this point land where the points read cannot judge it (before the first
+        trusted point read)? Then the rest of the track must be read first."""
+        if self.floor is None:
+            return False
+        return self._trusted_before(bisect.bisect(self._keys, point.key)) is None
+
+    def prepend(self, points: list[Point]) -> None:
+        """Take the rest of the stored points (all recorded before the floor), as judged."""
+        ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
+        self._keys[:0] = [k for k, _ in ordered]
+        self.points[:0] = [p for _, p in ordered]
+        self.floor = self.prefix = None
+        self._link()
+
     def add(self, point: Point) -> list[Point]:
         """Insert a new point in time order; the other points whose flag it changed."""
         key = point.key
@@ -242,15 +305,21 @@ class Track:
 
     def measures(self, started_at: datetime | None, ended_at: datetime | None) -> dict:
         trusted = [p for p in self.points if not p.is_jitter]
-        distance = sum(p.segment_m for p in trusted)
-        if self.fence is None or not trusted:
+        prefix = self.prefix
+        # fsum: exact, so that the same segments give the same figures however much of the
+        # track was read.
+        distance = math.fsum([*(prefix.segments_m if prefix else ()),
+                              *(p.segment_m for p in trusted)])
+        trusted_count = len(trusted) + (len(prefix.segments_m) if prefix else 0)
+        if self.fence is None or not trusted_count:
             inside_share = None
         elif distance > 0:
-            inside_share = sum(p.inside_m for p in trusted) / distance
+            inside_share = math.fsum([*(prefix.inside_m if prefix else ()),
+                                      *(p.inside_m for p in trusted)]) / distance
         else:
             inside = sum(shapely.intersects_xy(self.fence, p.lon, p.lat) for p in trusted)
-            inside_share = inside / len(trusted)
-        last = trusted[-1].recorded_at if trusted else None
+            inside_share = (inside + (prefix.inside_points() if prefix else 0)) / trusted_count
+        last = trusted[-1].recorded_at if trusted else prefix.last_trusted_at if prefix else None
         return {"distance_m": round(distance, 2),
                 "duration_s": duration_s(started_at, ended_at or last),
                 "inside_share": None if inside_share is None else round(inside_share, 4)}
@@ -263,41 +332,112 @@ def duration_s(started_at: datetime | None, ended_at: datetime | None) -> float:
     return max(0.0, (ended_at - started_at).total_seconds())
 
 
-def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None) -> Track:
-    """A patrol's stored points, judged afresh: flags judged under other settings, or by an
-    older rule, are put right (and written by save_track)."""
+# What judging depends on besides the points: a change in it has every track judged afresh.
+RULE_VERSION = 1
+
+
+def track_rule(track: Track) -> str:
+    """The rule a track is judged by: the limits and the grid's outline, as a digest."""
+    outline = shapely.to_wkb(track.fence) if track.fence is not None else b""
+    text = f"{RULE_VERSION}|{track.accuracy_limit_m!r}|{track.max_speed_mps!r}|".encode()
+    return hashlib.sha256(text + outline).hexdigest()[:32]
+
+
+_POINT_COLUMNS = ("id", "recorded_at", "lat", "lon", "accuracy_m", "is_jitter", "segment_m",
+                  "inside_m")
+
+
+def _stored_point(row) -> Point:
+    jitter = bool(row.is_jitter)
+    return Point(row.id, row.recorded_at, row.lat, row.lon, row.accuracy_m, jitter,
+                 segment_m=row.segment_m or 0.0, inside_m=row.inside_m or 0.0,
+                 stored_jitter=jitter, stored_segment_m=row.segment_m,
+                 stored_inside_m=row.inside_m)
+
+
+def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None,
+               first_at: datetime | None = None) -> Track:
+    """A patrol's stored points, read from the last trusted one recorded before `first_at`
+    (the push's first new point; None: after all of them) to the end; the whole track,
+    judged afresh, when its points were judged by another rule (or never)."""
     table = TrackPoint.__table__
-    # Not their ids (a third of the time): the few points whose flag changes are found again.
-    rows = conn.execute(sa.select(table.c.recorded_at, table.c.lat, table.c.lon,
-                                  table.c.accuracy_m, table.c.is_jitter)
-                        .where(table.c.patrol_id == patrol_id, table.c.deleted.is_(False)))
     track = Track(patrol_id=patrol_id, accuracy_limit_m=setting("PATROL_ACCURACY_LIMIT_M"),
                   max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6,
                   fence=regions.boundary_of_path(grid_path))
-    track.load([Point(None, r.recorded_at, r.lat, r.lon, r.accuracy_m, bool(r.is_jitter),
-                      stored_jitter=bool(r.is_jitter)) for r in rows])
+    rule = track_rule(track)
+    mine = (table.c.patrol_id == patrol_id, table.c.deleted.is_(False))
+    columns = [table.c[name] for name in _POINT_COLUMNS]
+    stored_rule = conn.execute(sa.select(Patrol.__table__.c.track_rule).where(
+        Patrol.__table__.c.id == patrol_id)).scalar()
+    if stored_rule != rule:
+        track.load([_stored_point(r) for r in conn.execute(sa.select(*columns).where(*mine))])
+        track.new_rule = rule
+        return track
+    trusted = (*mine, table.c.is_jitter.is_(False))
+    anchor = conn.execute(sa.select(func.max(table.c.recorded_at)).where(
+        *trusted, *([table.c.recorded_at < first_at] if first_at is not None else []))).scalar()
+    later = [table.c.recorded_at >= anchor] if anchor is not None else []
+    track.take_judged([_stored_point(r) for r in conn.execute(
+        sa.select(*columns).where(*mine, *later))])
+    if anchor is not None:
+        track.floor = anchor
+        track.prefix = _prefix(conn, track, trusted, anchor)
     return track
 
 
-def add_track_point(track: Track, values: dict) -> bool:
-    """Judge a new point against its track (re-judging the points it changes); returns
-    whether it is jitter, the flag its row is stored with."""
-    point = Point(None, values["recorded_at"], values["lat"], values["lon"],
+def _prefix(conn: sa.Connection, track: Track, trusted: tuple, floor: datetime) -> Prefix:
+    table = TrackPoint.__table__
+    before = (*trusted, table.c.recorded_at < floor)
+    rows = conn.execute(sa.select(table.c.segment_m, table.c.inside_m).where(*before)).all()
+
+    def inside_points() -> int:
+        if track.fence is None:
+            return 0
+        found = conn.execute(sa.select(table.c.lat, table.c.lon).where(*before)).all()
+        return int(np.count_nonzero(shapely.intersects_xy(
+            track.fence, [r.lon for r in found], [r.lat for r in found]))) if found else 0
+
+    last = conn.execute(sa.select(func.max(table.c.recorded_at)).where(*before)).scalar() \
+        if rows else None
+    return Prefix(segments_m=tuple(r.segment_m or 0.0 for r in rows),
+                  inside_m=tuple(r.inside_m or 0.0 for r in rows), last_trusted_at=last,
+                  inside_points=inside_points)
+
+
+def add_track_point(conn: sa.Connection, track: Track, point_id: uuid.UUID,
+                    values: dict) -> Point:
+    """Judge a new point against its track (re-judging the points it changes), reading the
+    rest of the track first if it lands before what was read; returns it as judged, the
+    flag and segment its row is stored with."""
+    point = Point(point_id, values["recorded_at"], values["lat"], values["lon"],
                   values.get("accuracy_m"))
+    if track.reaches_before(point):
+        table = TrackPoint.__table__
+        track.prepend([_stored_point(r) for r in conn.execute(
+            sa.select(*(table.c[name] for name in _POINT_COLUMNS)).where(
+                table.c.patrol_id == track.patrol_id, table.c.deleted.is_(False),
+                table.c.recorded_at < track.floor))])
     track.add(point)
     point.stored_jitter = point.is_jitter
-    return point.is_jitter
+    point.stored_segment_m, point.stored_inside_m = point.segment_m, point.inside_m
+    return point
 
 
 MEASURES = ("distance_m", "duration_s", "inside_share")
 
 
 def save_track(conn: sa.Connection, track: Track, now: datetime) -> None:
-    """Once a push has added its points: write the flags that changed and the patrol's new
-    figures, each as a server change (a new version) that the phones pull."""
-    changed = [p for p in track.points if p.is_jitter != p.stored_jitter]
-    _set_flags(conn, track, changed, now)
+    """Once a push has added its points: write the flags and segments that changed (a flag
+    as a server change, a new version that the phones pull), the rule they were judged by,
+    and the patrol's new figures, as a server change too."""
+    _store_judged(conn, track, [p for p in track.points if p.is_jitter != p.stored_jitter
+                                or p.segment_m != p.stored_segment_m
+                                or p.inside_m != p.stored_inside_m], now)
     table = Patrol.__table__
+    if track.new_rule is not None:
+        conn.execute(sa.update(table).where(table.c.id == track.patrol_id)
+                     .values(track_rule=track.new_rule))
+        track.new_rule = None
     patrol = conn.execute(sa.select(
         table.c.started_at, table.c.ended_at, table.c.deleted,
         *(table.c[name] for name in MEASURES)).where(table.c.id == track.patrol_id)).first()
@@ -308,26 +448,21 @@ def save_track(conn: sa.Connection, track: Track, now: datetime) -> None:
         sync_adapter.change_record(conn, "patrols", track.patrol_id, measures, now)
 
 
-def _set_flags(conn: sa.Connection, track: Track, points: list[Point], now: datetime) -> None:
+def _store_judged(conn: sa.Connection, track: Track, points: list[Point], now: datetime) -> None:
     if not points:
         return
     table = TrackPoint.__table__
-    ids = set()
+    conn.execute(sa.update(table).where(table.c.id == sa.bindparam("point_id")).values(
+        is_jitter=sa.bindparam("flag"), segment_m=sa.bindparam("segment"),
+        inside_m=sa.bindparam("inside")),
+        [{"point_id": p.id, "flag": p.is_jitter, "segment": p.segment_m, "inside": p.inside_m}
+         for p in points])
+    flagged = sorted({p.id for p in points if p.is_jitter != p.stored_jitter})
     for point in points:
-        if point.id is not None:
-            found = [point.id]
-        else:  # found by what it is (a fix sent twice is judged alike)
-            found = conn.execute(sa.select(table.c.id).where(
-                table.c.patrol_id == track.patrol_id, table.c.deleted.is_(False),
-                table.c.recorded_at == point.recorded_at, table.c.lat == point.lat,
-                table.c.lon == point.lon, table.c.accuracy_m.is_(None)
-                if point.accuracy_m is None else table.c.accuracy_m == point.accuracy_m)
-            ).scalars().all()
-        conn.execute(sa.update(table).where(table.c.id.in_(found))
-                     .values(is_jitter=point.is_jitter))
-        ids.update(found)
         point.stored_jitter = point.is_jitter
-    sync_adapter.touch_records("track_points", sorted(ids), conn=conn, now=now)
+        point.stored_segment_m, point.stored_inside_m = point.segment_m, point.inside_m
+    if flagged:
+        sync_adapter.touch_records("track_points", flagged, conn=conn, now=now)
 
 
 # -- the console: a worker's tracks of a day, coverage per grid (巡查覆盖率) ----------------

@@ -15,11 +15,13 @@ from sync.errors import Rejection
 from sync.registry import APPEND_ONLY, MERGE, Collection, WriteContext, owned_audience
 
 
-def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None) -> services.Track:
-    """The patrol's track, read once per push and kept up to date by its new points; what
-    they changed is written once, when the push has applied all its mutations."""
+def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None,
+           first_at=None) -> services.Track:
+    """The patrol's track, read once per push (from where its first new point lands) and
+    kept up to date by its new points; what they changed is written once, when the push
+    has applied all its mutations."""
     def load() -> services.Track:
-        track = services.load_track(ctx.conn, patrol_id, scope_path)
+        track = services.load_track(ctx.conn, patrol_id, scope_path, first_at)
         ctx.after_push(("patrol_track", patrol_id),
                        lambda: services.save_track(ctx.conn, track, ctx.now))
         return track
@@ -67,9 +69,11 @@ def prepare_track_point(ctx: WriteContext, values: dict) -> dict:
     patrol = _locked_patrol(ctx, values["patrol_id"])
     if patrol is None:
         raise Rejection("unknown_patrol", "The point belongs to no patrol of yours.")
-    track = _track(ctx, values["patrol_id"], patrol.scope_path)
+    track = _track(ctx, values["patrol_id"], patrol.scope_path, values["recorded_at"])
+    point = services.add_track_point(ctx.conn, track, ctx.record_id, values)
     return {"worker_id": ctx.actor.user_id, "scope_path": patrol.scope_path,
-            "is_jitter": services.add_track_point(track, values)}
+            "is_jitter": point.is_jitter, "segment_m": point.segment_m,
+            "inside_m": point.inside_m}
 
 
 COLLECTIONS = [

@@ -14,12 +14,13 @@ import uuid
 
 import numpy as np
 import pytest
+import shapely
 from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.common.geo import segment_lengths
-from backend.patrol.services import Point
+from backend.patrol.services import Point, Prefix
 from tests.helpers import (
     L_FENCE,
     START_TIME,
@@ -63,6 +64,59 @@ def test_any_order_and_any_pushes_give_the_from_scratch_track(seed, count, pushe
     assert_like_reference(*scratch, reference(made, L_FENCE))
     incremental = pushed(made, ids, split(rng, count, min(pushes, count)))
     assert incremental == scratch  # the same flags and figures, to the last digit kept
+
+
+def pushed_reading_the_end(made: list[dict], ids: list[uuid.UUID], batches: list[list[int]],
+                           ) -> tuple[list[bool], dict]:
+    """As the server does it under an unchanged rule: each push reads the stored points from
+    the last trusted one before its first new point, as judged (flags and segments), counts
+    those before by their stored segments, and reads the rest only when a point lands before
+    what it read; it stores every point it read or added."""
+    stored: dict[int, Point] = {}
+
+    def as_stored(i: int) -> Point:
+        p = stored[i]
+        return Point(p.id, p.recorded_at, p.lat, p.lon, p.accuracy_m, p.is_jitter,
+                     segment_m=p.segment_m, inside_m=p.inside_m, stored_jitter=p.is_jitter)
+
+    figures = None
+    for batch in batches:
+        track = new_track()
+        first = made[batch[0]]["recorded_at"]
+        anchor = max((p.recorded_at for p in stored.values()
+                      if not p.is_jitter and p.recorded_at < first), default=None)
+        track.take_judged([as_stored(i) for i, p in stored.items()
+                           if anchor is None or p.recorded_at >= anchor])
+        if anchor is not None:
+            before = [p for p in stored.values() if not p.is_jitter and p.recorded_at < anchor]
+            track.floor = anchor
+            track.prefix = Prefix(tuple(p.segment_m for p in before),
+                                  tuple(p.inside_m for p in before),
+                                  max((p.recorded_at for p in before), default=None),
+                                  lambda before=before: sum(
+                                      bool(shapely.intersects_xy(L_FENCE, p.lon, p.lat))
+                                      for p in before))
+        for i in batch:
+            point = Point(ids[i], made[i]["recorded_at"], made[i]["lat"], made[i]["lon"],
+                          made[i]["accuracy_m"])
+            if track.reaches_before(point):
+                track.prepend([as_stored(j) for j, p in stored.items()
+                               if p.recorded_at < track.floor])
+            track.add(point)
+        by_id = {p.id: p for p in track.points}
+        stored.update({i: by_id[ids[i]] for i in range(len(made)) if ids[i] in by_id})
+        figures = track.measures(START_TIME, None)
+    return [stored[i].is_jitter for i in range(len(made))], figures
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(2, 70), pushes=st.integers(2, 8))
+def test_reading_only_the_end_of_the_track_gives_the_from_scratch_track(seed, count, pushes):
+    rng = random.Random(seed)
+    made = fixes(rng, count)
+    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in made]
+    partly = pushed_reading_the_end(made, ids, split(rng, count, min(pushes, count)))
+    assert partly == from_scratch(made, ids)  # the same flags and figures, to the last digit
 
 
 @settings(max_examples=60, deadline=None)
