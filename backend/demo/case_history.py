@@ -282,6 +282,11 @@ def plan_cases(now: datetime, grids: list[tuple[str, str]],
     in_street = [c for c in arrived if c.street_code == DUPLICATE_STREET]
     if in_street and not any(c.street_code == DUPLICATE_STREET for c in fresh):
         fresh.append(max(in_street, key=lambda c: c.received_at))
+    # And one there old enough to have been reported again since (_duplicates), whatever the
+    # hour: the newest may have come in only minutes ago.
+    old_enough = [c for c in in_street if c.received_at <= _waiting_duplicate_of_before(now)]
+    if old_enough and not any(c in old_enough for c in fresh):
+        fresh.append(max(old_enough, key=lambda c: c.received_at))
     for case in fresh:
         case.steps = []
     return arrived + _duplicates(arrived, now)
@@ -295,16 +300,21 @@ DUPLICATE_AFTER = {"waiting": timedelta(minutes=40), "merged": timedelta(hours=3
 DUPLICATE_STREET = "371302001"
 
 
+def _waiting_duplicate_of_before(now: datetime) -> datetime:
+    """The waiting duplicate's case came in before this: its duplicate, made that long
+    after it, has arrived an hour ago or more."""
+    return now - MARGIN - timedelta(hours=1) - DUPLICATE_AFTER["waiting"]
+
+
 def _duplicates(arrived: list[PlannedCase], now: datetime) -> list[PlannedCase]:
     """Two duplicates, each the same category a few metres from its case: one waiting to be
     registered (or merged), one merged into a case that is still open."""
     def newest(cases):
         return max(cases, key=lambda c: c.received_at, default=None)
 
-    latest = now - MARGIN - timedelta(hours=1)
     in_street = [c for c in arrived if c.street_code == DUPLICATE_STREET]
     waiting = newest([c for c in in_street if not c.steps
-                      and c.received_at + DUPLICATE_AFTER["waiting"] <= latest])
+                      and c.received_at <= _waiting_duplicate_of_before(now)])
     # A case that stays open at registration or dispatch, old enough for its steps to be done.
     open_ones = [c for c in in_street if c.steps and c.steps[-1].action in ("register", "dispatch")
                  and c.received_at <= now - timedelta(days=2)]
