@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Index, String, Uuid
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.common.time import UTCDateTime
@@ -44,9 +44,9 @@ class TrackPoint(SyncedRecord, db.Model):
     worker_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # A poor fix or an impossible jump: kept, but not part of the distance.
     is_jitter: Mapped[bool] = mapped_column(Boolean, default=False)
-    # From the trusted point before it: the metres it adds to the distance, and of them
-    # those inside the grid (0 for a flagged point; None: not judged yet). The patrol's
-    # figures add them up, so that a push need not measure the whole track again. Not part
-    # of the record.
-    segment_m: Mapped[float | None] = mapped_column(Float)
-    inside_m: Mapped[float | None] = mapped_column(Float)
+    # From the trusted point before it: what it adds to the distance, and of that what is
+    # inside the grid, in whole micrometres (0 for a flagged point; None: not judged yet).
+    # The patrol's figures add them up, so that a push need not measure the whole track
+    # again. Not part of the record.
+    segment_um: Mapped[int | None] = mapped_column(BigInteger)
+    inside_um: Mapped[int | None] = mapped_column(BigInteger)

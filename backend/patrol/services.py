@@ -8,11 +8,12 @@ track inside the worker's grid are recomputed as points arrive, and the patrol i
 as the server (a new version), so that the phone pulls the server's figures.
 
 A point's row keeps what judging it found: its flag and its segment (the metres from the
-trusted point before it, and of them those inside the grid). A push reads its patrol's track
-once, and only from the last trusted point before its first new point (usually the end of
-the track): the points before count by their stored segments, added up exactly (fsum), so
-that a push costs what it adds, not the length of the day so far (5,760 points in 30
-pushes, or in hundreds of small ones while the phone has signal). A point landing before
+trusted point before it, and of them those inside the grid, in whole micrometres). A push
+reads its patrol's track once, and only from the last trusted point before its first new
+point (usually the end of the track): the points before count by the sum of their stored
+segments, which the database adds up (whole numbers: the same total however the track was
+read), so that a push costs what it adds, not the length of the day so far (5,760 points in
+30 pushes, or in hundreds of small ones while the phone has signal). A point landing before
 what was read has the rest read. The patrol keeps the rule its points were judged by (the
 limits and the grid's outline, `track_rule`); under another rule, or none, a push reads the
 whole track and judges it afresh, all at once (arrays, not a point at a time). It re-judges
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import math
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -54,6 +54,7 @@ from backend.regions.models import Region
 from backend.sync_adapter import services as sync_adapter
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROMETRES = 1_000_000  # in a metre
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -103,8 +104,18 @@ class Point:
     # The flag and segment its stored row has (None: not stored, or not judged), so that
     # only what changed is written.
     stored_jitter: bool | None = None
-    stored_segment_m: float | None = None
-    stored_inside_m: float | None = None
+    stored_segment_um: int | None = None
+    stored_inside_um: int | None = None
+
+    # What the figures add up: the segment in whole micrometres, so that sums are exact and
+    # the same in any order (in Python or in the database).
+    @property
+    def segment_um(self) -> int:
+        return round(self.segment_m * MICROMETRES)
+
+    @property
+    def inside_um(self) -> int:
+        return round(self.inside_m * MICROMETRES)
 
     @property
     def key(self) -> tuple:
@@ -121,8 +132,9 @@ class Prefix:
     """The stored points before a partly read track: a push does not change them, so they
     count by their stored segments."""
 
-    segments_m: tuple[float, ...]   # of each trusted point
-    inside_m: tuple[float, ...]
+    trusted: int       # how many points are trusted
+    segment_um: int    # the sums of their segments
+    inside_um: int
     last_trusted_at: datetime | None
     # How many of the trusted points lie inside the grid: asked only of a track of no length.
     inside_points: Callable[[], int]
@@ -305,22 +317,18 @@ class Track:
 
     def measures(self, started_at: datetime | None, ended_at: datetime | None) -> dict:
         trusted = [p for p in self.points if not p.is_jitter]
-        prefix = self.prefix
-        # fsum: exact, so that the same segments give the same figures however much of the
-        # track was read.
-        distance = math.fsum([*(prefix.segments_m if prefix else ()),
-                              *(p.segment_m for p in trusted)])
-        trusted_count = len(trusted) + (len(prefix.segments_m) if prefix else 0)
+        prefix = self.prefix or Prefix(0, 0, 0, None, lambda: 0)
+        distance_um = prefix.segment_um + sum(p.segment_um for p in trusted)
+        trusted_count = prefix.trusted + len(trusted)
         if self.fence is None or not trusted_count:
             inside_share = None
-        elif distance > 0:
-            inside_share = math.fsum([*(prefix.inside_m if prefix else ()),
-                                      *(p.inside_m for p in trusted)]) / distance
+        elif distance_um > 0:
+            inside_share = (prefix.inside_um + sum(p.inside_um for p in trusted)) / distance_um
         else:
             inside = sum(shapely.intersects_xy(self.fence, p.lon, p.lat) for p in trusted)
-            inside_share = (inside + (prefix.inside_points() if prefix else 0)) / trusted_count
-        last = trusted[-1].recorded_at if trusted else prefix.last_trusted_at if prefix else None
-        return {"distance_m": round(distance, 2),
+            inside_share = (inside + prefix.inside_points()) / trusted_count
+        last = trusted[-1].recorded_at if trusted else prefix.last_trusted_at
+        return {"distance_m": round(distance_um / MICROMETRES, 2),
                 "duration_s": duration_s(started_at, ended_at or last),
                 "inside_share": None if inside_share is None else round(inside_share, 4)}
 
@@ -343,16 +351,17 @@ def track_rule(track: Track) -> str:
     return hashlib.sha256(text + outline).hexdigest()[:32]
 
 
-_POINT_COLUMNS = ("id", "recorded_at", "lat", "lon", "accuracy_m", "is_jitter", "segment_m",
-                  "inside_m")
+_POINT_COLUMNS = ("id", "recorded_at", "lat", "lon", "accuracy_m", "is_jitter", "segment_um",
+                  "inside_um")
 
 
 def _stored_point(row) -> Point:
     jitter = bool(row.is_jitter)
     return Point(row.id, row.recorded_at, row.lat, row.lon, row.accuracy_m, jitter,
-                 segment_m=row.segment_m or 0.0, inside_m=row.inside_m or 0.0,
-                 stored_jitter=jitter, stored_segment_m=row.segment_m,
-                 stored_inside_m=row.inside_m)
+                 segment_m=(row.segment_um or 0) / MICROMETRES,
+                 inside_m=(row.inside_um or 0) / MICROMETRES,
+                 stored_jitter=jitter, stored_segment_um=row.segment_um,
+                 stored_inside_um=row.inside_um)
 
 
 def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None,
@@ -388,7 +397,10 @@ def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None,
 def _prefix(conn: sa.Connection, track: Track, trusted: tuple, floor: datetime) -> Prefix:
     table = TrackPoint.__table__
     before = (*trusted, table.c.recorded_at < floor)
-    rows = conn.execute(sa.select(table.c.segment_m, table.c.inside_m).where(*before)).all()
+    count, segment_um, inside_um, last = conn.execute(sa.select(
+        func.count(), func.coalesce(func.sum(table.c.segment_um), 0),
+        func.coalesce(func.sum(table.c.inside_um), 0), func.max(table.c.recorded_at))
+        .where(*before)).one()
 
     def inside_points() -> int:
         if track.fence is None:
@@ -397,11 +409,8 @@ def _prefix(conn: sa.Connection, track: Track, trusted: tuple, floor: datetime) 
         return int(np.count_nonzero(shapely.intersects_xy(
             track.fence, [r.lon for r in found], [r.lat for r in found]))) if found else 0
 
-    last = conn.execute(sa.select(func.max(table.c.recorded_at)).where(*before)).scalar() \
-        if rows else None
-    return Prefix(segments_m=tuple(r.segment_m or 0.0 for r in rows),
-                  inside_m=tuple(r.inside_m or 0.0 for r in rows), last_trusted_at=last,
-                  inside_points=inside_points)
+    return Prefix(trusted=count, segment_um=int(segment_um), inside_um=int(inside_um),
+                  last_trusted_at=last, inside_points=inside_points)
 
 
 def add_track_point(conn: sa.Connection, track: Track, point_id: uuid.UUID,
@@ -419,7 +428,7 @@ def add_track_point(conn: sa.Connection, track: Track, point_id: uuid.UUID,
                 table.c.recorded_at < track.floor))])
     track.add(point)
     point.stored_jitter = point.is_jitter
-    point.stored_segment_m, point.stored_inside_m = point.segment_m, point.inside_m
+    point.stored_segment_um, point.stored_inside_um = point.segment_um, point.inside_um
     return point
 
 
@@ -431,8 +440,8 @@ def save_track(conn: sa.Connection, track: Track, now: datetime) -> None:
     as a server change, a new version that the phones pull), the rule they were judged by,
     and the patrol's new figures, as a server change too."""
     _store_judged(conn, track, [p for p in track.points if p.is_jitter != p.stored_jitter
-                                or p.segment_m != p.stored_segment_m
-                                or p.inside_m != p.stored_inside_m], now)
+                                or p.segment_um != p.stored_segment_um
+                                or p.inside_um != p.stored_inside_um], now)
     table = Patrol.__table__
     if track.new_rule is not None:
         conn.execute(sa.update(table).where(table.c.id == track.patrol_id)
@@ -453,14 +462,14 @@ def _store_judged(conn: sa.Connection, track: Track, points: list[Point], now: d
         return
     table = TrackPoint.__table__
     conn.execute(sa.update(table).where(table.c.id == sa.bindparam("point_id")).values(
-        is_jitter=sa.bindparam("flag"), segment_m=sa.bindparam("segment"),
-        inside_m=sa.bindparam("inside")),
-        [{"point_id": p.id, "flag": p.is_jitter, "segment": p.segment_m, "inside": p.inside_m}
-         for p in points])
+        is_jitter=sa.bindparam("flag"), segment_um=sa.bindparam("segment"),
+        inside_um=sa.bindparam("inside")),
+        [{"point_id": p.id, "flag": p.is_jitter, "segment": p.segment_um,
+          "inside": p.inside_um} for p in points])
     flagged = sorted({p.id for p in points if p.is_jitter != p.stored_jitter})
     for point in points:
         point.stored_jitter = point.is_jitter
-        point.stored_segment_m, point.stored_inside_m = point.segment_m, point.inside_m
+        point.stored_segment_um, point.stored_inside_um = point.segment_um, point.inside_um
     if flagged:
         sync_adapter.touch_records("track_points", flagged, conn=conn, now=now)
 

@@ -72,8 +72,8 @@ def prepare_track_point(ctx: WriteContext, values: dict) -> dict:
     track = _track(ctx, values["patrol_id"], patrol.scope_path, values["recorded_at"])
     point = services.add_track_point(ctx.conn, track, ctx.record_id, values)
     return {"worker_id": ctx.actor.user_id, "scope_path": patrol.scope_path,
-            "is_jitter": point.is_jitter, "segment_m": point.segment_m,
-            "inside_m": point.inside_m}
+            "is_jitter": point.is_jitter, "segment_um": point.segment_um,
+            "inside_um": point.inside_um}
 
 
 COLLECTIONS = [

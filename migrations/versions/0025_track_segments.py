@@ -1,4 +1,4 @@
-"""Track points keep their judged segment (metres, and of them inside the grid) and patrols
+"""Track points keep their judged segment (micrometres, and of them inside the grid) and patrols
 the rule they were judged by, so that a push measures only the end of a track; a patrol's
 points are indexed by time
 
@@ -22,8 +22,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('track_points', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('segment_m', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('inside_m', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('segment_um', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('inside_um', sa.BigInteger(), nullable=True))
         batch_op.drop_index('ix_track_points_patrol_id')
         batch_op.create_index('ix_track_points_patrol_recorded', ['patrol_id', 'recorded_at'],
                               unique=False)
@@ -37,5 +37,5 @@ def downgrade():
     with op.batch_alter_table('track_points', schema=None) as batch_op:
         batch_op.drop_index('ix_track_points_patrol_recorded')
         batch_op.create_index('ix_track_points_patrol_id', ['patrol_id'], unique=False)
-        batch_op.drop_column('inside_m')
-        batch_op.drop_column('segment_m')
+        batch_op.drop_column('inside_um')
+        batch_op.drop_column('segment_um')

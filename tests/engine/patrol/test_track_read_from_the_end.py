@@ -49,8 +49,8 @@ def fields(patrol: str, fix: dict) -> dict:
 
 def stored_points(db, patrol: str) -> dict[str, tuple]:
     db.session.rollback()
-    return {str(r.id): (r.is_jitter, r.segment_m, r.inside_m) for r in db.session.execute(
-        select(TrackPoint.id, TrackPoint.is_jitter, TrackPoint.segment_m, TrackPoint.inside_m)
+    return {str(r.id): (r.is_jitter, r.segment_um, r.inside_um) for r in db.session.execute(
+        select(TrackPoint.id, TrackPoint.is_jitter, TrackPoint.segment_um, TrackPoint.inside_um)
         .where(TrackPoint.patrol_id == uuid.UUID(patrol)))}
 
 
@@ -111,7 +111,7 @@ def test_stored_segments_are_those_of_the_track_judged_from_scratch(client, fiel
     track = new_track(fence=boundary_of_path(field_city.w1.region.path))
     track.load([services.Point(uuid.UUID(i), f["recorded_at"], f["lat"], f["lon"],
                                f["accuracy_m"]) for f, i in zip(made, ids, strict=True)])
-    expected = {str(p.id): (p.is_jitter, p.segment_m, p.inside_m) for p in track.points}
+    expected = {str(p.id): (p.is_jitter, p.segment_um, p.inside_um) for p in track.points}
     assert stored_points(db, patrol) == expected
     assert db.session.get(Patrol, uuid.UUID(patrol)).track_rule == services.track_rule(track)
 
@@ -127,7 +127,7 @@ def test_points_stored_without_segments_are_judged_afresh(app, client, field_cit
     phone.sync()
     # As the points and patrols stored before their segments and rule were kept.
     db.session.execute(update(TrackPoint).where(TrackPoint.patrol_id == uuid.UUID(patrol))
-                       .values(segment_m=None, inside_m=None))
+                       .values(segment_um=None, inside_um=None))
     db.session.execute(update(Patrol).where(Patrol.id == uuid.UUID(patrol))
                        .values(track_rule=None, distance_m=0.0))
     db.session.commit()

@@ -90,8 +90,8 @@ def pushed_reading_the_end(made: list[dict], ids: list[uuid.UUID], batches: list
         if anchor is not None:
             before = [p for p in stored.values() if not p.is_jitter and p.recorded_at < anchor]
             track.floor = anchor
-            track.prefix = Prefix(tuple(p.segment_m for p in before),
-                                  tuple(p.inside_m for p in before),
+            track.prefix = Prefix(len(before), sum(p.segment_um for p in before),
+                                  sum(p.inside_um for p in before),
                                   max((p.recorded_at for p in before), default=None),
                                   lambda before=before: sum(
                                       bool(shapely.intersects_xy(L_FENCE, p.lon, p.lat))
