@@ -19,7 +19,7 @@ PIN = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;\\]+)")
 IMPORT_NAMES = {"pillow": "PIL", "flask-sqlalchemy": "flask_sqlalchemy", "flask-migrate":
                 "flask_migrate", "flask-smorest": "flask_smorest", "flask-jwt-extended":
                 "flask_jwt_extended", "argon2-cffi": "argon2", "pytest-playwright": None,
-                "ruff": None, "gunicorn": None}
+                "ruff": None, "gunicorn": None, "backports-zstd": "backports"}
 
 
 def _name(text: str) -> str:
