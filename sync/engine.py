@@ -574,25 +574,30 @@ class Engine:
         more = len(rows) > limit
         rows = rows[:limit]
         # A live record logged without its entry (before entries were stored) is read.
-        stored = self._read_entries(conn, [(row.collection, row.record_id) for row in rows
-                                           if row.entry is None and row.deleted is not None
-                                           and not row.deleted])
+        stored = self._read_entries(conn, [
+            (collection, record_id) for collection, record_id, _seq, _version, deleted, entry
+            in rows if entry is None and deleted is not None and not deleted])
+        known = self.registry.collections
         page: list[dict | orjson.Fragment] = []
-        for row in rows:
-            if self.registry.get(row.collection) is None:
+        append = page.append
+        # Tuples, not rows by name: a page is a thousand of them.
+        for collection, record_id, _seq, version, deleted, entry in rows:
+            if collection not in known:
                 continue
-            if row.deleted is None:  # a departure
-                page.append({"collection": row.collection, "id": str(row.record_id),
-                             "version": row.version, "deleted": True, "reason": "scope"})
+            if entry is not None and not deleted:
+                append(orjson.Fragment(entry))  # the live record as stored, most of a page
                 continue
-            # A live record logged without its entry (before entries were stored) is read.
-            version, entry = ((row.version, row.entry) if row.entry is not None else
-                              stored.get((row.collection, row.record_id), (row.version, None)))
-            if row.deleted or entry is None:
-                page.append({"collection": row.collection, "id": str(row.record_id),
-                             "version": version, "deleted": True})
+            if deleted is None:  # a departure
+                append({"collection": collection, "id": str(record_id), "version": version,
+                        "deleted": True, "reason": "scope"})
+                continue
+            version, entry = ((version, entry) if entry is not None else
+                              stored.get((collection, record_id), (version, None)))
+            if deleted or entry is None:
+                append({"collection": collection, "id": str(record_id), "version": version,
+                        "deleted": True})
             else:
-                page.append(orjson.Fragment(entry))
+                append(orjson.Fragment(entry))
         next_cursor = replace(cursor, seq=rows[-1].seq) if rows else cursor
         return page, next_cursor, more
 
