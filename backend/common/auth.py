@@ -92,7 +92,13 @@ def _end_sqlite_transaction() -> None:
     body, and must not lock every other writer out meanwhile. The service begins anew."""
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.commit()
+        # It only read: the user it loaded stays loaded, rather than expired and read again
+        # (with its roles and region) by the first look at it, in every request.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
 
 
 def auth_required(*roles: str):
