@@ -196,15 +196,26 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def rss_bytes(pid: int) -> int:
-    """A process's resident memory now (0 if it is gone)."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory now (0 if it is gone); field VmHWM: the most it had
+    since it started or since reset_peak_rss()."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Start a process's high-water mark of resident memory again from now (Linux: 5 to
+    clear_refs); False where that is not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def cpu_seconds(pid: int) -> float:

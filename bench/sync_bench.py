@@ -40,7 +40,6 @@ import statistics
 import string
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -67,6 +66,7 @@ from bench.servers import (  # noqa: E402
     our_env,
     pg_database,
     process_tree,
+    reset_peak_rss,
     rss_bytes,
     run,
     start_kinto,
@@ -194,28 +194,22 @@ class Meter:
 
     def __enter__(self) -> Meter:
         self.cpu = cpu_seconds(self.pid)
-        # Resident memory of each server process, sampled every 10 ms during the phase: the
-        # largest a process grew to, and by how much it grew.
+        # Resident memory of each server process: the largest it grew to in the phase (the
+        # kernel's high-water mark, started again here), and by how much. Nothing runs
+        # beside the client meanwhile: a sampling thread cost it a few ms a read.
         self._before = {p: rss_bytes(p) for p in process_tree(self.pid)}
-        self._peak = dict(self._before)
-        self._done = threading.Event()
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
+        self._reset = all([reset_peak_rss(p) for p in self._before])
         self.started = time.perf_counter()
         return self
 
-    def _sample(self) -> None:
-        while not self._done.wait(0.01):
-            for process in self._before:
-                self._peak[process] = max(self._peak[process], rss_bytes(process))
-
     def __exit__(self, *_exc) -> None:
         self.seconds = time.perf_counter() - self.started
-        self._done.set()
-        self._sampler.join()
         self.server_cpu = cpu_seconds(self.pid) - self.cpu
-        self.peak_rss = max(self._peak.values())
-        self.rss_growth = max(self._peak[p] - self._before[p] for p in self._before)
+        # Where the mark cannot be started again, the phase's end stands in for its peak.
+        peak = {p: max(self._before[p], rss_bytes(p, "VmHWM" if self._reset else "VmRSS"))
+                for p in self._before}
+        self.peak_rss = max(peak.values())
+        self.rss_growth = max(peak[p] - self._before[p] for p in self._before)
 
     def figures(self, records: int, **extra) -> dict:
         return {"records": records, "seconds": self.seconds, "rate": rate(records, self.seconds),
