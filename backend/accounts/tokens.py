@@ -17,6 +17,7 @@ from backend.accounts.models import AuthSession, User
 from backend.common.time import utcnow
 from backend.errors import error_body
 from backend.extensions import db, jwt
+from backend.regions.models import Region
 
 
 def init_app(app: Flask) -> None:
@@ -70,7 +71,10 @@ def _is_revoked(_header: dict, payload: dict) -> bool:
     found = db.session.execute(
         select(AuthSession, User).outerjoin(User, User.id == user_id)
         .where(AuthSession.id == session_id)
-        .options(joinedload(User.roles))
+        # The user's region without its outline: a city's can be large, and few requests
+        # look at it (those that do read it then).
+        .options(joinedload(User.roles),
+                 joinedload(User.region).defer(Region.boundary_geojson))
     ).unique().first()
     if found is None:
         return True
