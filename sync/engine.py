@@ -584,15 +584,12 @@ class Engine:
         for collection, record_id, _seq, version, deleted, entry in rows:
             if collection not in known:
                 continue
-            if entry is not None and not deleted:
-                append(orjson.Fragment(entry))  # the live record as stored, most of a page
-                continue
             if deleted is None:  # a departure
                 append({"collection": collection, "id": str(record_id), "version": version,
                         "deleted": True, "reason": "scope"})
                 continue
-            version, entry = ((version, entry) if entry is not None else
-                              stored.get((collection, record_id), (version, None)))
+            if entry is None and not deleted:  # logged without its entry: read from its row
+                version, entry = stored.get((collection, record_id), (version, None))
             if deleted or entry is None:
                 append({"collection": collection, "id": str(record_id), "version": version,
                         "deleted": True})

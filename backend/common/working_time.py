@@ -61,8 +61,12 @@ class WorkingHours:
         return cls(periods=tuple(periods), zone=zone)
 
     @property
+    def day_length(self) -> timedelta:
+        return timedelta(seconds=sum(_seconds(b) - _seconds(a) for a, b in self.periods))
+
+    @property
     def hours_per_day(self) -> float:
-        return sum(_seconds(b) - _seconds(a) for a, b in self.periods) / 3600
+        return self.day_length / timedelta(hours=1)
 
 
 def _seconds(t: time) -> int:
@@ -86,8 +90,7 @@ def add_working_hours(start: datetime, amount_h: float, calendar: WorkCalendar,
     remaining = timedelta(hours=amount_h)
     local = start.astimezone(hours.zone)
     day = local.date()
-    whole_day = sum((timedelta(seconds=_seconds(b) - _seconds(a)) for a, b in hours.periods),
-                    timedelta())
+    whole_day = hours.day_length
     for _ in range(3660):  # ten years of days: a limit no category has
         if calendar.is_working_day(day):
             if day > local.date() and remaining > whole_day:

@@ -140,6 +140,16 @@ class Prefix:
     inside_points: Callable[[], int]
 
 
+_NO_PREFIX = Prefix(trusted=0, segment_um=0, inside_um=0, last_trusted_at=None,
+                    inside_points=lambda: 0)
+
+
+def _in_order(points: list[Point]) -> tuple[list[tuple], list[Point]]:
+    """The points' keys and the points, in time order."""
+    ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
+    return [k for k, _ in ordered], [p for _, p in ordered]
+
+
 @dataclass
 class Track:
     """A patrol's points in time order, with their flags and segment lengths.
@@ -227,9 +237,7 @@ class Track:
         """Take these points and judge them all. Their flags as given (as stored) are the
         first guess: checked all at once, they are kept up to the first that the rule
         judges otherwise, and only from there are the points walked one by one."""
-        ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
-        self._keys = [k for k, _ in ordered]
-        self.points = [p for _, p in ordered]
+        self._keys, self.points = _in_order(points)
         wrong = self._check_flags()
         if wrong < len(self.points):
             self._walk(wrong, stop_early=False)
@@ -280,9 +288,7 @@ class Track:
     def take_judged(self, points: list[Point]) -> None:
         """Take stored points as they were judged (flags and segments as stored), in time
         order, each linked to the trusted point before it among them."""
-        ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
-        self._keys = [k for k, _ in ordered]
-        self.points = [p for _, p in ordered]
+        self._keys, self.points = _in_order(points)
         self._link()
 
     def _link(self) -> None:
@@ -301,9 +307,8 @@ class Track:
 
     def prepend(self, points: list[Point]) -> None:
         """Take the rest of the stored points (all recorded before the floor), as judged."""
-        ordered = sorted(((p.key, p) for p in points), key=lambda kp: kp[0])
-        self._keys[:0] = [k for k, _ in ordered]
-        self.points[:0] = [p for _, p in ordered]
+        keys, ordered = _in_order(points)
+        self._keys[:0], self.points[:0] = keys, ordered
         self.floor = self.prefix = None
         self._link()
 
@@ -317,7 +322,7 @@ class Track:
 
     def measures(self, started_at: datetime | None, ended_at: datetime | None) -> dict:
         trusted = [p for p in self.points if not p.is_jitter]
-        prefix = self.prefix or Prefix(0, 0, 0, None, lambda: 0)
+        prefix = self.prefix or _NO_PREFIX
         distance_um = prefix.segment_um + sum(p.segment_um for p in trusted)
         trusted_count = prefix.trusted + len(trusted)
         if self.fence is None or not trusted_count:
@@ -355,13 +360,16 @@ _POINT_COLUMNS = ("id", "recorded_at", "lat", "lon", "accuracy_m", "is_jitter", 
                   "inside_um")
 
 
-def _stored_point(row) -> Point:
-    jitter = bool(row.is_jitter)
-    return Point(row.id, row.recorded_at, row.lat, row.lon, row.accuracy_m, jitter,
-                 segment_m=(row.segment_um or 0) / MICROMETRES,
-                 inside_m=(row.inside_um or 0) / MICROMETRES,
-                 stored_jitter=jitter, stored_segment_um=row.segment_um,
-                 stored_inside_um=row.inside_um)
+def _stored_points(conn: sa.Connection, patrol_id: uuid.UUID, *where) -> list[Point]:
+    """A patrol's stored points that `where` picks, as judged."""
+    table = TrackPoint.__table__
+    rows = conn.execute(sa.select(*(table.c[name] for name in _POINT_COLUMNS)).where(
+        table.c.patrol_id == patrol_id, table.c.deleted.is_(False), *where))
+    return [Point(row.id, row.recorded_at, row.lat, row.lon, row.accuracy_m,
+                  bool(row.is_jitter), segment_m=(row.segment_um or 0) / MICROMETRES,
+                  inside_m=(row.inside_um or 0) / MICROMETRES, stored_jitter=bool(row.is_jitter),
+                  stored_segment_um=row.segment_um, stored_inside_um=row.inside_um)
+            for row in rows]
 
 
 def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None,
@@ -374,20 +382,18 @@ def load_track(conn: sa.Connection, patrol_id: uuid.UUID, grid_path: str | None,
                   max_speed_mps=setting("PATROL_MAX_SPEED_KMH") / 3.6,
                   fence=regions.boundary_of_path(grid_path))
     rule = track_rule(track)
-    mine = (table.c.patrol_id == patrol_id, table.c.deleted.is_(False))
-    columns = [table.c[name] for name in _POINT_COLUMNS]
     stored_rule = conn.execute(sa.select(Patrol.__table__.c.track_rule).where(
         Patrol.__table__.c.id == patrol_id)).scalar()
     if stored_rule != rule:
-        track.load([_stored_point(r) for r in conn.execute(sa.select(*columns).where(*mine))])
+        track.load(_stored_points(conn, patrol_id))
         track.new_rule = rule
         return track
-    trusted = (*mine, table.c.is_jitter.is_(False))
+    trusted = (table.c.patrol_id == patrol_id, table.c.deleted.is_(False),
+               table.c.is_jitter.is_(False))
     anchor = conn.execute(sa.select(func.max(table.c.recorded_at)).where(
         *trusted, *([table.c.recorded_at < first_at] if first_at is not None else []))).scalar()
-    later = [table.c.recorded_at >= anchor] if anchor is not None else []
-    track.take_judged([_stored_point(r) for r in conn.execute(
-        sa.select(*columns).where(*mine, *later))])
+    track.take_judged(_stored_points(
+        conn, patrol_id, *([table.c.recorded_at >= anchor] if anchor is not None else [])))
     if anchor is not None:
         track.floor = anchor
         track.prefix = _prefix(conn, track, trusted, anchor)
@@ -421,11 +427,8 @@ def add_track_point(conn: sa.Connection, track: Track, point_id: uuid.UUID,
     point = Point(point_id, values["recorded_at"], values["lat"], values["lon"],
                   values.get("accuracy_m"))
     if track.reaches_before(point):
-        table = TrackPoint.__table__
-        track.prepend([_stored_point(r) for r in conn.execute(
-            sa.select(*(table.c[name] for name in _POINT_COLUMNS)).where(
-                table.c.patrol_id == track.patrol_id, table.c.deleted.is_(False),
-                table.c.recorded_at < track.floor))])
+        track.prepend(_stored_points(conn, track.patrol_id,
+                                     TrackPoint.__table__.c.recorded_at < track.floor))
     track.add(point)
     point.stored_jitter = point.is_jitter
     point.stored_segment_um, point.stored_inside_um = point.segment_um, point.inside_um

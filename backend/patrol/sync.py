@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -16,7 +17,7 @@ from sync.registry import APPEND_ONLY, MERGE, Collection, WriteContext, owned_au
 
 
 def _track(ctx: WriteContext, patrol_id: uuid.UUID, scope_path: str | None,
-           first_at=None) -> services.Track:
+           first_at: datetime | None = None) -> services.Track:
     """The patrol's track, read once per push (from where its first new point lands) and
     kept up to date by its new points; what they changed is written once, when the push
     has applied all its mutations."""
